@@ -1,0 +1,142 @@
+import { z } from 'zod'
+
+/** Durations in config are written like `30m`, `1h`, `72h`, `45s`, `7d` or plain milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim())
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = m[2] ?? 'ms'
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!
+  return Math.round(n * factor)
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text)
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not a duration (use e.g. 30m, 6h, 72h)` })
+        return z.NEVER
+      }
+      return ms
+    })
+
+const durationList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const parts = text.split(',').map((p) => p.trim()).filter(Boolean)
+      const out: number[] = []
+      for (const p of parts) {
+        const ms = parseDuration(p)
+        if (ms === undefined || ms <= 0) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${p}" is not a duration (use e.g. 1h,6h)` })
+          return z.NEVER
+        }
+        out.push(ms)
+      }
+      return out.sort((a, b) => a - b)
+    })
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+
+const url = (what: string) =>
+  z.string().refine((v) => {
+    try {
+      new URL(v)
+      return true
+    } catch {
+      return false
+    }
+  }, `${what} must be a URL`)
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Unset only for the embedded default (`npm start`), which then runs its own Postgres. */
+  DATABASE_URL: url('DATABASE_URL').optional(),
+  REDIS_URL: url('REDIS_URL').default('redis://127.0.0.1:6379'),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: optionalString,
+  /** Master secret: session signing and the key that encrypts panel credentials at rest. */
+  APP_SECRET: z.string().min(32, 'APP_SECRET must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PUBLIC_URL: url('PUBLIC_URL').default('http://localhost:3000'),
+  CURRENCY: z.string().min(1).default('IRT'),
+  DEFAULT_LOCALE: z.enum(['fa', 'en']).default('fa'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
+  RECEIPT_MAX_BYTES: z.coerce.number().int().positive().default(5 * 1024 * 1024),
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: url('TELEGRAM_API_ROOT').default('https://api.telegram.org'),
+  TELEGRAM_WEBHOOK_SECRET: optionalString,
+  TELEGRAM_ADMIN_CHAT_IDS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const ids = text.split(',').map((s) => s.trim()).filter(Boolean)
+      for (const id of ids) {
+        if (!/^-?\d+$/.test(id)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${id}" is not a Telegram chat id` })
+          return z.NEVER
+        }
+      }
+      return ids
+    }),
+  ZARINPAL_MERCHANT_ID: optionalString,
+  ZARINPAL_API_ROOT: url('ZARINPAL_API_ROOT').default('https://payment.zarinpal.com'),
+  PROVISION_DEADLINE: duration('30m'),
+  PAYMENT_REMINDERS: durationList('1h,6h'),
+  PAYMENT_EXPIRY: duration('72h'),
+  NEGATIVE_CREDIT_GRACE: duration('24h'),
+})
+
+export type Env = z.infer<typeof EnvSchema>
+
+export type ConfigResult = { ok: true; env: Env } | { ok: false; problems: string[] }
+
+/** Parses an environment without side effects; every problem is listed, not only the first. */
+export function parseEnv(source: Record<string, string | undefined>): ConfigResult {
+  const result = EnvSchema.safeParse(source)
+  if (result.success) return { ok: true, env: result.data }
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)'
+    const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message
+    return `${name}: ${message}`
+  })
+  return { ok: false, problems }
+}
+
+let cached: Env | undefined
+
+/**
+ * The process's configuration. On bad or missing values it prints every problem and exits 1:
+ * a process must never run half-configured.
+ */
+export function getEnv(source: Record<string, string | undefined> = process.env): Env {
+  if (cached && source === process.env) return cached
+  const result = parseEnv(source)
+  if (!result.ok) {
+    process.stderr.write(
+      `flowpanel cannot start: the configuration has ${result.problems.length} problem(s):\n` +
+        result.problems.map((p) => `  - ${p}`).join('\n') +
+        '\nSee the configuration table in README.md.\n',
+    )
+    process.exit(1)
+  }
+  if (source === process.env) cached = result.env
+  return result.env
+}
+
+/** A config for tests and tools: fills a throwaway secret when none is set. */
+export function envWithDefaults(overrides: Record<string, string | undefined> = {}): Env {
+  const result = parseEnv({ APP_SECRET: 'test-secret-test-secret-test-secret-0000', ...process.env, ...overrides })
+  if (!result.ok) throw new Error(`invalid test configuration: ${result.problems.join('; ')}`)
+  return result.env
+}

@@ -1,0 +1,48 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * Test projects, one per kind of test (see docs/testing.md):
+ * unit (pure, no I/O), integration (real Postgres + Redis), temporal-server (conformance of the built-in
+ * server with the real worker and client), workflows (real worker + Temporal), e2e (real browser).
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ['./tests/setup/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['domain/**/*.test.ts', 'workflows/**/*.test.ts', 'config/**/*.test.ts', 'activities/**/*.test.ts', 'web/app/**/*.test.ts', 'bot/**/*.test.ts', 'temporal/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'temporal-server',
+          include: ['tests/temporal-server/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'workflows', include: ['tests/workflows/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+    ],
+  },
+})
