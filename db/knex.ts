@@ -1,5 +1,6 @@
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import knexFactory, { type Knex } from 'knex'
 import { knexSnakeCaseMappers } from 'objection'
 
@@ -20,13 +21,33 @@ export function createDb(databaseUrl: string, options: { pool?: { min?: number; 
   })
 }
 
+type MigrationModule = { up: (knex: Knex) => Promise<void>; down: (knex: Knex) => Promise<void> }
+
+/**
+ * Loads the TypeScript migrations with this module's own `import()`, so they go through whichever
+ * loader runs the process (tsx for the CLI, vite for vitest). knex's default loader imports them
+ * natively, which fails on `.ts` files under vitest. Names are the file names, as knex records them.
+ */
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    const files = await readdir(MIGRATIONS_DIR)
+    return files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.test.ts')).sort()
+  },
+  getMigrationName(file) {
+    return file
+  },
+  async getMigration(file) {
+    return (await import(pathToFileURL(path.join(MIGRATIONS_DIR, file)).href)) as MigrationModule
+  },
+}
+
 export async function migrateLatest(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })) as [number, string[]]
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]]
   return applied
 }
 
-export async function migrateRollback(db: Db): Promise<string[]> {
-  const [, undone] = (await db.migrate.rollback({ directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] })) as [number, string[]]
+export async function migrateRollback(db: Db, options: { all?: boolean } = {}): Promise<string[]> {
+  const [, undone] = (await db.migrate.rollback({ migrationSource }, options.all ?? false)) as [number, string[]]
   return undone
 }
 
