@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { decideDebit, negativeTransition, spendableCredit, usableCredit, type Balances, type WalletRole } from '#domain/credit.ts'
+import { breaksCustomerFloor, decideDebit, negativeTransition, spendableCredit, usableCredit, type Balances, type WalletRole } from '#domain/credit.ts'
 import { formatMoney, InvalidAmountError, parseMoney, parsePositiveMoney, type Money, type MoneyInput } from '#domain/money.ts'
 import type { Db } from './knex.ts'
 
@@ -324,7 +324,7 @@ export async function adjustManual(db: Db, input: AdjustManualInput): Promise<Le
     actorUserId: input.actorUserId,
     note,
     rule: (role, before, after) => {
-      if (after.confirmed < 0n && role !== 'agent') {
+      if (breaksCustomerFloor(role, after)) {
         throw new InsufficientCreditError(
           input.userId,
           -amount,

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { envWithDefaults, parseDuration, parseEnv } from './env.ts'
+
+const SECRET = 'a'.repeat(32)
+
+describe('parseEnv', () => {
+  it('fills defaults for everything optional', () => {
+    const result = parseEnv({ APP_SECRET: SECRET })
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.env).toMatchObject({
+      NODE_ENV: 'development',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TEMPORAL_NAMESPACE: 'default',
+      PORT: 3000,
+      CURRENCY: 'IRT',
+      DEFAULT_LOCALE: 'fa',
+      TELEGRAM_ADMIN_CHAT_IDS: [],
+      PROVISION_DEADLINE: 30 * 60_000,
+      PAYMENT_REMINDERS: [3_600_000, 6 * 3_600_000],
+      PAYMENT_EXPIRY: 72 * 3_600_000,
+      NEGATIVE_CREDIT_GRACE: 24 * 3_600_000,
+    })
+    expect(result.env.DATABASE_URL).toBeUndefined()
+    expect(result.env.TEMPORAL_ADDRESS).toBeUndefined()
+    expect(result.env.TELEGRAM_BOT_TOKEN).toBeUndefined()
+  })
+
+  it('reads and converts given values', () => {
+    const result = parseEnv({
+      APP_SECRET: SECRET,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/flowpanel',
+      PORT: '8080',
+      TELEGRAM_BOT_TOKEN: '  ',
+      TELEGRAM_ADMIN_CHAT_IDS: '123, -100456',
+      PAYMENT_REMINDERS: '6h,30m',
+      NEGATIVE_CREDIT_GRACE: '2d',
+    })
+    expect(result.ok && result.env.TELEGRAM_BOT_TOKEN).toBeUndefined()
+    expect(result.ok && result.env).toMatchObject({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/flowpanel',
+      PORT: 8080,
+      TELEGRAM_ADMIN_CHAT_IDS: ['123', '-100456'],
+      PAYMENT_REMINDERS: [30 * 60_000, 6 * 3_600_000],
+      NEGATIVE_CREDIT_GRACE: 48 * 3_600_000,
+    })
+  })
+
+  it('lists every problem of a bad configuration, each naming its variable', () => {
+    const result = parseEnv({
+      APP_SECRET: 'short',
+      DATABASE_URL: 'not a url',
+      PORT: '70000',
+      DEFAULT_LOCALE: 'de',
+      TELEGRAM_ADMIN_CHAT_IDS: '12,@someone',
+      PAYMENT_EXPIRY: 'soon',
+      NODE_ENV: 'staging',
+    })
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    const byVariable = Object.fromEntries(result.problems.map((p) => [p.split(':')[0], p]))
+    expect(Object.keys(byVariable).sort()).toEqual(
+      ['APP_SECRET', 'DATABASE_URL', 'DEFAULT_LOCALE', 'NODE_ENV', 'PAYMENT_EXPIRY', 'PORT', 'TELEGRAM_ADMIN_CHAT_IDS'].sort(),
+    )
+    expect(byVariable.APP_SECRET).toBe('APP_SECRET: APP_SECRET must be at least 32 characters (generate one with `openssl rand -hex 32`)')
+    expect(byVariable.DATABASE_URL).toBe('DATABASE_URL: DATABASE_URL must be a URL')
+    expect(byVariable.TELEGRAM_ADMIN_CHAT_IDS).toBe('TELEGRAM_ADMIN_CHAT_IDS: "@someone" is not a Telegram chat id')
+    expect(byVariable.PAYMENT_EXPIRY).toBe('PAYMENT_EXPIRY: "soon" is not a duration (use e.g. 30m, 6h, 72h)')
+  })
+
+  it('says a missing required variable "is required"', () => {
+    const result = parseEnv({})
+    expect(result).toEqual({ ok: false, problems: ['APP_SECRET: is required'] })
+  })
+
+  it('never echoes the value of a secret in a problem', () => {
+    const result = parseEnv({ APP_SECRET: 'hunter2-do-not-print' })
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.problems.join('\n')).not.toContain('hunter2')
+  })
+})
+
+describe('parseDuration', () => {
+  it('reads units and plain milliseconds, and refuses the rest', () => {
+    expect(parseDuration('45s')).toBe(45_000)
+    expect(parseDuration('1.5h')).toBe(5_400_000)
+    expect(parseDuration('250')).toBe(250)
+    expect(parseDuration('7d')).toBe(7 * 86_400_000)
+    expect(parseDuration('soon')).toBeUndefined()
+    expect(parseDuration('-5m')).toBeUndefined()
+  })
+})
+
+describe('envWithDefaults', () => {
+  it('throws with the list of problems instead of exiting', () => {
+    expect(() => envWithDefaults({ PORT: 'eighty' })).toThrow(/invalid test configuration: PORT: /)
+  })
+})
+
+describe('getEnv', () => {
+  it('exits 1 and prints every problem, not a stack trace', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import('./config/env.ts').then((m) => m.getEnv())`],
+      { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, PORT: 'x', DEFAULT_LOCALE: 'de' }, timeout: 60_000 },
+    )
+    expect(child.status).toBe(1)
+    expect(child.stderr).toContain('flowpanel cannot start: the configuration has 3 problem(s):')
+    expect(child.stderr).toContain('  - APP_SECRET: is required')
+    expect(child.stderr).toContain('  - PORT: ')
+    expect(child.stderr).toContain('  - DEFAULT_LOCALE: ')
+    expect(child.stderr).not.toMatch(/\n\s+at /)
+  })
+})
