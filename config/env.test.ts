@@ -107,7 +107,7 @@ describe('getEnv', () => {
     const child = spawnSync(
       process.execPath,
       ['--import', 'tsx', '-e', `import('./config/env.ts').then((m) => m.getEnv())`],
-      { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, PORT: 'x', DEFAULT_LOCALE: 'de' } as NodeJS.ProcessEnv, timeout: 60_000 },
+      { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: 'x', DEFAULT_LOCALE: 'de' }, timeout: 60_000 },
     )
     expect(child.status).toBe(1)
     expect(child.stderr).toContain('flowpanel cannot start: the configuration has 3 problem(s):')
