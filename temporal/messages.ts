@@ -10,6 +10,7 @@ export const WORKFLOW_TYPES = {
   refundAccount: 'refundAccount',
   agentCreditWatch: 'agentCreditWatch',
   broadcast: 'broadcast',
+  periodicMaintenance: 'periodicMaintenance',
 } as const
 
 // ---- order-to-provision ---------------------------------------------------------------------------
@@ -53,6 +54,18 @@ export const paymentOutcomeSignal = defineSignal<[PaymentOutcomeSignal]>('paymen
 /** Asks a retrying provisioning step to try again now instead of after its backoff. */
 export const retryNowSignal = defineSignal('retryNow')
 export const orderStatusQuery = defineQuery<OrderStatus>('orderStatus')
+/** What `orderToProvision` returns when it delivers or is cancelled; a failed order fails the workflow (`OrderFailed`). */
+export interface OrderResult {
+  orderId: number
+  outcome: 'delivered' | 'cancelled'
+  accountId: number | null
+  subscriptionUrl: string | null
+  /** Amount given back to the wallet, decimal string ('0' when nothing was debited). */
+  refunded: string
+  reason: string | null
+}
+/** ApplicationFailure type of a workflow that ended an order as failed (after its compensation ran). */
+export const ORDER_FAILED = 'OrderFailed'
 
 // ---- payment approval -----------------------------------------------------------------------------
 export interface PaymentApprovalInput {
@@ -83,6 +96,7 @@ export interface PaymentStatus {
   balanceAfter: string | null
 }
 export const paymentStatusQuery = defineQuery<PaymentStatus>('paymentStatus')
+export type PaymentResult = PaymentStatus
 
 // ---- refund ---------------------------------------------------------------------------------------
 export interface RefundAccountInput {
@@ -97,10 +111,19 @@ export interface RefundStatus {
   lastError: string | null
 }
 export const refundStatusQuery = defineQuery<RefundStatus>('refundStatus')
+export interface RefundResult {
+  accountId: number
+  /** Decimal string. */
+  amount: string
+  rule: string
+  panelAction: 'delete' | 'disable'
+}
 
 // ---- agent credit watch (the 24-hour rule) --------------------------------------------------------
 export interface AgentCreditWatchInput {
   agentUserId: number
+  /** Set only when the watch continues as new: the accounts it has disabled so far. */
+  carry?: { disabledAccountIds: number[] }
 }
 export interface CreditChangedSignal {
   /** Usable credit (confirmed + pending) after the change, decimal string. */
@@ -116,3 +139,35 @@ export interface CreditWatchStatus {
   disabledAccountIds: number[]
 }
 export const creditWatchStatusQuery = defineQuery<CreditWatchStatus>('creditWatchStatus')
+export interface CreditWatchResult {
+  agentUserId: number
+  outcome: 'cleared' | 'restored'
+  disabledAccountIds: number[]
+  reEnabledAccountIds: number[]
+}
+
+// ---- periodic maintenance -------------------------------------------------------------------------
+/** One long-running workflow (see docs/decisions/*-periodic-work.md); it continues as new to bound its history. */
+export const PERIODIC_WORKFLOW_ID = 'periodic-maintenance'
+export interface PeriodicMaintenanceInput {
+  /** Passes done by earlier runs of the chain (continue-as-new), for the status only. */
+  passesBefore?: number
+}
+export interface PeriodicPassSummary {
+  at: string
+  panelsChecked: number
+  panelsHealthy: number
+  accountsSynced: number
+  warningsSent: number
+  /** Panels that could not be read this pass, with the reason. */
+  problems: string[]
+}
+export interface PeriodicStatus {
+  passes: number
+  phase: 'checking_health' | 'syncing' | 'sleeping'
+  nextPassAt: string | null
+  lastPass: PeriodicPassSummary | null
+}
+export const periodicStatusQuery = defineQuery<PeriodicStatus>('periodicStatus')
+/** Runs a pass now instead of at the end of the current sleep. */
+export const runPeriodicNowSignal = defineSignal('runPeriodicNow')

@@ -1,0 +1,113 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client'
+import { MAIN_TASK_QUEUE } from './task-queues.ts'
+import { creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
+import {
+  creditChangedSignal,
+  PERIODIC_WORKFLOW_ID,
+  WORKFLOW_TYPES,
+  type AgentCreditWatchInput,
+  type OrderToProvisionInput,
+  type PaymentApprovalInput,
+  type RefundAccountInput,
+} from './messages.ts'
+
+/**
+ * Starting and signalling flowpanel's workflows. Ids are business keys: starting work that already runs returns
+ * the running workflow (conflict policy USE_EXISTING), and a business key whose workflow has finished is never
+ * started again (reuse policy REJECT_DUPLICATE) — the finished one is returned instead.
+ */
+
+async function startOnce(client: Client, type: string, workflowId: string, args: unknown[]): Promise<WorkflowHandle> {
+  try {
+    return await client.workflow.start(type, {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId,
+      args,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    })
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
+    throw error
+  }
+}
+
+export function startOrderWorkflow(client: Client, orderId: number): Promise<WorkflowHandle> {
+  const input: OrderToProvisionInput = { orderId }
+  return startOnce(client, WORKFLOW_TYPES.orderToProvision, orderWorkflowId(orderId), [input])
+}
+
+export function startPaymentWorkflow(client: Client, paymentId: number): Promise<WorkflowHandle> {
+  const input: PaymentApprovalInput = { paymentId }
+  return startOnce(client, WORKFLOW_TYPES.paymentApproval, paymentWorkflowId(paymentId), [input])
+}
+
+/**
+ * A refund of an account runs once per account, but an account can be refunded again only if the first refund
+ * failed (ALLOW_DUPLICATE_FAILED_ONLY), e.g. after an admin fixed what made it fail.
+ */
+export async function startRefundWorkflow(client: Client, input: RefundAccountInput): Promise<WorkflowHandle> {
+  const workflowId = refundWorkflowId(input.accountId)
+  try {
+    return await client.workflow.start(WORKFLOW_TYPES.refundAccount, {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    })
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
+    throw error
+  }
+}
+
+/** Starts the periodic maintenance loop unless it already runs. */
+export function ensurePeriodicWorkflow(client: Client): Promise<WorkflowHandle> {
+  return client.workflow.start(WORKFLOW_TYPES.periodicMaintenance, {
+    taskQueue: MAIN_TASK_QUEUE,
+    workflowId: PERIODIC_WORKFLOW_ID,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  })
+}
+
+/** The part of a ledger result the credit watch needs. */
+export interface CreditChange {
+  userId: number
+  role: string
+  /** Usable credit after the change (confirmed + pending). */
+  usable: bigint
+  backToNonNegative: boolean
+}
+
+/**
+ * Tells the agent credit watch (the 24-hour rule) about a change of an agent's usable credit. Below zero the
+ * watch is signal-with-started (it starts when the credit first goes negative and hears every later change);
+ * back at zero or above, a running watch is signalled and an absent one is not started. Customers and admins
+ * have no watch. Every code path that moves an agent's credit (activities, CLI, web) calls this after the ledger.
+ */
+export async function reportCreditChange(client: Client, change: CreditChange, at: Date = new Date()): Promise<'started_or_signalled' | 'signalled' | 'none'> {
+  if (change.role !== 'agent') return 'none'
+  const signal = { usable: change.usable.toString(), at: at.toISOString() }
+  const workflowId = creditWatchWorkflowId(change.userId)
+  if (change.usable < 0n) {
+    const input: AgentCreditWatchInput = { agentUserId: change.userId }
+    await client.workflow.signalWithStart(WORKFLOW_TYPES.agentCreditWatch, {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      signal: creditChangedSignal,
+      signalArgs: [signal],
+    })
+    return 'started_or_signalled'
+  }
+  if (!change.backToNonNegative) return 'none'
+  try {
+    await client.workflow.getHandle(workflowId).signal(creditChangedSignal, signal)
+    return 'signalled'
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'none'
+    throw error
+  }
+}
