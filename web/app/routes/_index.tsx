@@ -1,0 +1,24 @@
+import { Link } from '@remix-run/react'
+import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import { useI18n } from '~/utils/root-data.ts'
+
+export default function Index() {
+  const { t } = useI18n()
+  return (
+    <section className="hero">
+      <h1>{t.meta.appName}</h1>
+      <p>
+        <Link className="btn btn-primary" to="/login">
+          {t.nav.signIn}
+        </Link>{' '}
+        <Link className="btn" to="/register">
+          {t.nav.register}
+        </Link>
+      </p>
+    </section>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis'
+import type { Env } from '#config/env.ts'
+import type { Db } from '#db/knex.ts'
+import type { TemporalProvider } from './temporal.server.ts'
+
+/** Process-wide dependencies of the web app: one of each per process, created by web/server.ts. */
+export interface WebDeps {
+  env: Env
+  db: Db
+  redis: Redis
+  temporal: TemporalProvider
+}
+
+/** Per-request facts only the HTTP layer knows. */
+export interface RequestFacts {
+  /** The client's address (X-Forwarded-For is trusted only from loopback proxies). */
+  clientIp: string
+}
+
+declare module '@remix-run/node' {
+  interface AppLoadContext extends WebDeps, RequestFacts {}
+}
