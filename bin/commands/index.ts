@@ -4,6 +4,7 @@ import type { Command } from '../cli.ts'
 export async function loadCommands(): Promise<Command[]> {
   const modules = await Promise.all([
     // one import per feature module, e.g. import('./db.ts')
+    import('./report.ts'),
   ] as Promise<{ commands: Command[] }>[])
   return modules.flatMap((m) => m.commands)
 }
