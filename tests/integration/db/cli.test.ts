@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDb, type Db } from '#db/knex.ts'
+import { adjustManual, submitPendingCharge } from '#db/ledger.ts'
+import { findUserByUsername, verifyPassword } from '#db/users.ts'
+import { databaseExists, dropDatabase, unusedDatabaseUrl } from './empty-database.ts'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
+const APP_SECRET = 'cli-test-secret-cli-test-secret-0123456789'
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the real CLI (`npx tsx bin/flowpanel.ts …`) with only the environment given here. */
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'bin/flowpanel.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^npm warn .*\n/gm, '') }))
+  })
+}
+
+const target = unusedDatabaseUrl('cli')
+const env = { DATABASE_URL: target.url, APP_SECRET }
+let db: Db
+
+beforeAll(async () => {
+  db = createDb(target.url, { pool: { max: 2 } })
+})
+afterAll(async () => {
+  await db.destroy()
+  await dropDatabase(target.name)
+})
+
+describe('the flowpanel CLI', () => {
+  it('db migrate creates a missing database and the whole schema', async () => {
+    expect(await databaseExists(target.name)).toBe(false)
+    const run = await cli(['db', 'migrate'], env)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/applied \d+ migration\(s\):/)
+    expect(run.stdout).toContain('20261121000002_wallets_and_ledger.ts')
+    const tables = await db.raw(`select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name in ('users', 'wallets', 'ledger_entries', 'orders', 'accounts', 'payments')`)
+    expect(tables.rows[0].n).toBe(6)
+
+    const again = await cli(['db', 'migrate'], env)
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('already up to date')
+  })
+
+  it('admin create makes an admin whose password verifies, and refuses a taken name', async () => {
+    const run = await cli(['admin', 'create', '--username', 'root_admin', '--password', 'correct horse battery'], env)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/admin "root_admin" created \(user id \d+\)/)
+    expect(run.stdout).not.toContain('correct horse')
+    const user = await findUserByUsername(db, 'root_admin')
+    expect(user?.role).toBe('admin')
+    expect(await verifyPassword(user!.passwordHash!, 'correct horse battery')).toBe(true)
+
+    const taken = await cli(['admin', 'create', '--username', 'ROOT_admin', '--password', 'another password'], env)
+    expect(taken.code).toBe(2)
+    expect(taken.stderr).toContain('Username "ROOT_admin" is already taken')
+    const noPassword = await cli(['admin', 'create', '--username', 'x_admin'], env)
+    expect(noPassword.code).toBe(2)
+    expect(noPassword.stderr).toContain('--password is required')
+  })
+
+  it('ledger check passes on a consistent ledger and fails, naming the wallet, after a balance is changed with raw SQL', async () => {
+    const admin = await findUserByUsername(db, 'root_admin')
+    await submitPendingCharge(db, { userId: admin!.id, amount: 500n, paymentId: 1, idempotencyKey: 'cli-pending' })
+    await adjustManual(db, { userId: admin!.id, amount: 100n, note: 'cli test', actorUserId: admin!.id, idempotencyKey: 'cli-manual' })
+
+    const ok = await cli(['ledger', 'check'], env)
+    expect(ok.stderr).toBe('')
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain('ledger ok: 1 wallet(s) checked')
+
+    await db.raw('update wallets set confirmed = confirmed + 1')
+    const broken = await cli(['ledger', 'check'], env)
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toContain('ledger check FAILED: 1 problem(s) in 1 wallet(s) checked')
+    expect(broken.stderr).toContain(`wallet of user ${admin!.id} (root_admin): confirmed balance is 101 but its ledger entries add up to 100 (off by +1)`)
+  })
+
+  it('says clearly when DATABASE_URL is missing, and lists every configuration problem', async () => {
+    const missing = await cli(['ledger', 'check'], { APP_SECRET })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('DATABASE_URL is not set: `ledger check` needs the database to work on.')
+
+    const bad = await cli(['db', 'migrate'], { DATABASE_URL: 'nonsense' })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('the configuration has 2 problem(s)')
+    expect(bad.stderr).toContain('APP_SECRET: is required')
+    expect(bad.stderr).toContain('DATABASE_URL: DATABASE_URL must be a URL')
+  })
+})
