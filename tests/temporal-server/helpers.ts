@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import type { TestWorkflowEnvironment } from '@temporalio/testing'
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
+import { createTestEnv } from '#tests/setup/temporal.ts'
+import { createActivities, createActivityLog, type ActivityLog } from './activities.ts'
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url))
+
+let bundle: Promise<WorkflowBundle> | undefined
+
+/** The conformance workflows, bundled once per test file. */
+export function conformanceBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietLogger })
+  return bundle
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error(message: string, meta?: unknown) {
+    console.warn(message, meta)
+  },
+}
+
+export interface Suite {
+  env: TestWorkflowEnvironment
+  log: ActivityLog
+  taskQueue: string
+  worker: Worker
+  /** A fresh workflow id with a readable prefix. */
+  id(prefix: string): string
+  /** Starts another worker on the suite's task queue (for worker hand-over tests). */
+  newWorker(): Promise<Worker>
+  teardown(): Promise<void>
+}
+
+let runtimeInstalled = false
+
+/** Keeps worker logs to errors, so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return
+  runtimeInstalled = true
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') })
+  } catch {
+    // Already installed by an earlier file in this worker thread.
+  }
+}
+
+/** One server, one bundled worker and one activity log per test file. */
+export async function startSuite(name: string): Promise<Suite> {
+  quietRuntime()
+  const env = await createTestEnv()
+  const log = createActivityLog()
+  const taskQueue = `conformance-${name}-${randomUUID().slice(0, 8)}`
+  const workflowBundle = await conformanceBundle()
+  const newWorker = () =>
+    Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(log), shutdownGraceTime: '1s' })
+  const worker = await newWorker()
+  const running = worker.run()
+  return {
+    env,
+    log,
+    taskQueue,
+    worker,
+    id: (prefix) => `${prefix}-${randomUUID()}`,
+    newWorker,
+    async teardown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown()
+      await running
+      await env.teardown()
+    },
+  }
+}

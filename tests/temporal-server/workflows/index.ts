@@ -1,0 +1,5 @@
+export * from './activities.ts'
+export * from './timers.ts'
+export * from './messages.ts'
+export * from './lifecycle.ts'
+export * from './children.ts'

@@ -1,0 +1,36 @@
+import { condition, defineQuery, defineSignal, setHandler, sleep } from '@temporalio/workflow'
+
+export const addItemSignal = defineSignal<[string]>('addItem')
+export const finishSignal = defineSignal('finish')
+export const itemsQuery = defineQuery<string[]>('items')
+export const stageQuery = defineQuery<string>('stage')
+
+/** Collects items from signals until `finish` arrives; answers queries throughout. */
+export async function collector(input: { expect?: number } = {}): Promise<string[]> {
+  const items: string[] = []
+  let finished = false
+  let stage = 'collecting'
+  setHandler(addItemSignal, (item) => void items.push(item))
+  setHandler(finishSignal, () => void (finished = true))
+  setHandler(itemsQuery, () => items)
+  setHandler(stageQuery, () => stage)
+  await condition(() => finished || (input.expect !== undefined && items.length >= input.expect))
+  stage = 'done'
+  return items
+}
+
+/** Waits for a signal for a long time, then gives up. */
+export async function waitForSignalOrTimeout(): Promise<string> {
+  let got: string | undefined
+  setHandler(addItemSignal, (item) => void (got = item))
+  const arrived = await condition(() => got !== undefined, '7 days')
+  return arrived ? `got ${got}` : 'timed out'
+}
+
+/** Takes several steps of workflow time, so signals can arrive while a workflow task runs. */
+export async function busySignals(): Promise<number> {
+  let count = 0
+  setHandler(addItemSignal, () => void count++)
+  for (let i = 0; i < 5; i++) await sleep(10)
+  return count
+}
