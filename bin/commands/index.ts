@@ -8,6 +8,7 @@ export async function loadCommands(): Promise<Command[]> {
     import('./admin.ts'),
     import('./ledger.ts'),
     import('./report.ts'),
+    import('./backup.ts'),
   ] as Promise<{ commands: Command[] }>[])
   return modules.flatMap((m) => m.commands)
 }
