@@ -59,7 +59,12 @@ const migrate: Command = {
   summary: 'Create the database if needed and apply every pending migration',
   async run({ flags, out }) {
     const url = cliDatabaseUrl(flags, 'db migrate')
-    await ensureDatabase(url)
+    try {
+      await ensureDatabase(url)
+    } catch (error) {
+      // Managed servers often refuse connections to the `postgres` database; the migration then needs an existing database.
+      out(`note: could not check or create the database itself (${(error as Error).message}); using it as it is`)
+    }
     return withCliDatabase(flags, 'db migrate', async (db) => {
       const applied = await migrateLatest(db)
       if (applied.length === 0) out(`${describeDatabaseUrl(url)}: already up to date`)
