@@ -4,6 +4,7 @@ import type { ReactNode } from 'react'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { SiteHeader } from '~/components/site-header.tsx'
 import appCss from '~/styles/app.css?url'
+import { getAuth } from '~/utils/auth.server.ts'
 import { issueCsrfToken } from '~/utils/csrf.server.ts'
 import { resolvePrefs } from '~/utils/request.server.ts'
 import { useRootData, type RootData } from '~/utils/root-data.ts'
@@ -16,10 +17,22 @@ export const links: LinksFunction = () => [
 export const meta: MetaFunction = () => [{ title: 'flowpanel' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { locale, theme } = resolvePrefs(request, context, null)
+  const auth = await getAuth(request, context)
+  // A session still waiting for its two-step code shows the page as signed out.
+  const user = auth.user && (!auth.user.totpEnabled || auth.user.twoFactorVerified) ? auth.user : null
+  const { locale, theme } = resolvePrefs(request, context, user)
   const csrf = issueCsrfToken(request, context.env)
-  const rootData: RootData = { locale, theme, currency: context.env.CURRENCY, csrfToken: csrf.token, user: null }
-  return data(rootData, { headers: csrf.setCookie ? { 'Set-Cookie': csrf.setCookie } : undefined })
+  const rootData: RootData = {
+    locale,
+    theme,
+    currency: context.env.CURRENCY,
+    csrfToken: csrf.token,
+    user: user && { id: user.id, username: user.username, role: user.role, displayName: user.displayName, totpEnabled: user.totpEnabled },
+  }
+  const headers = new Headers()
+  if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie)
+  if (auth.setCookie) headers.append('Set-Cookie', auth.setCookie)
+  return data(rootData, { headers })
 }
 
 export function Layout({ children }: { children: ReactNode }) {

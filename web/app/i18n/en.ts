@@ -104,7 +104,6 @@ export const en = {
     invalidCode: 'That code is not valid. Check the time on your phone and try again.',
     signOutEverywhere: 'Sign out on every device',
     signedOutEverywhere: 'You were signed out on every other device.',
-    passwordsDiffer: 'The two passwords differ.',
   },
   settings: {
     title: 'Settings',
@@ -139,6 +138,7 @@ export const en = {
     invalidUsername: 'Use 3–32 letters, digits, dot, dash or underscore.',
     usernameTaken: 'This username is already taken.',
     passwordTooShort: 'At least 8 characters.',
+    passwordsDiffer: 'The two passwords differ.',
     invalidUrl: 'Enter a full URL, e.g. https://panel.example.com.',
     invalidPhone: 'Enter a phone number (digits, optional +).',
     invalidJson: 'Enter a JSON object.',

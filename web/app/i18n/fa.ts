@@ -103,7 +103,6 @@ export const fa: Dictionary = {
     invalidCode: 'این کد معتبر نیست. ساعت گوشی را بررسی کنید و دوباره تلاش کنید.',
     signOutEverywhere: 'خروج از همه دستگاه‌ها',
     signedOutEverywhere: 'از همه دستگاه‌های دیگر خارج شدید.',
-    passwordsDiffer: 'دو رمز عبور یکسان نیستند.',
   },
   settings: {
     title: 'تنظیمات',
@@ -138,6 +137,7 @@ export const fa: Dictionary = {
     invalidUsername: '۳ تا ۳۲ حرف لاتین، رقم، نقطه، خط تیره یا زیرخط.',
     usernameTaken: 'این نام کاربری قبلاً گرفته شده است.',
     passwordTooShort: 'دست‌کم ۸ نویسه.',
+    passwordsDiffer: 'دو رمز عبور یکسان نیستند.',
     invalidUrl: 'نشانی کامل وارد کنید، مثلاً https://panel.example.com.',
     invalidPhone: 'شماره تلفن وارد کنید (رقم، با + اختیاری).',
     invalidJson: 'یک شیء JSON وارد کنید.',

@@ -1,6 +1,14 @@
+import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import { getOptionalUser, HOME_BY_ROLE } from '~/utils/auth.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await getOptionalUser(request, context)
+  if (user) throw redirect(HOME_BY_ROLE[user.role])
+  return null
+}
 
 export default function Index() {
   const { t } = useI18n()

@@ -1,5 +1,5 @@
 import type { AppLoadContext } from '@remix-run/node'
-import { getDictionary, type Dictionary, type Locale } from '~/i18n/index.ts'
+import { createFormatters, getDictionary, type Dictionary, type Formatters, type Locale } from '~/i18n/index.ts'
 import { readPrefs, type Theme } from './prefs.server.ts'
 
 /** The locale and theme of this request: the signed-in user's, else the visitor's cookie, else the defaults. */
@@ -15,6 +15,12 @@ export function resolvePrefs(
   }
 }
 
-export function dictionaryFor(request: Request, context: AppLoadContext, user?: { locale: Locale; theme: Theme } | null): Dictionary {
-  return getDictionary(resolvePrefs(request, context, user).locale)
+/** Dictionary and formatters for messages an action writes (field errors, results). */
+export function i18nFor(
+  request: Request,
+  context: AppLoadContext,
+  user?: { locale: Locale; theme: Theme } | null,
+): { t: Dictionary; locale: Locale; fmt: Formatters } {
+  const { locale } = resolvePrefs(request, context, user)
+  return { t: getDictionary(locale), locale, fmt: createFormatters(locale, context.env.CURRENCY) }
 }

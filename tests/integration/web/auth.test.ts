@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { currentTotpCode } from '../../../web/app/utils/totp.server.ts'
+import { hashSessionId } from '#db/sessions.ts'
+import { makeUser, PASSWORD, signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
+
+let web: TestWeb
+beforeAll(async () => {
+  web = await startTestWeb({ label: 'web_auth' })
+})
+afterAll(async () => {
+  await web?.close()
+})
+
+const english = (browser: TestBrowser) => browser.cookies.set('fp_prefs', 'en.dark')
+
+describe('sign-in', () => {
+  it('renders the sign-in page in Persian, right to left, with a CSRF cookie', async () => {
+    const browser = new TestBrowser(web.url)
+    const page = await browser.get('/login')
+    expect(page.status).toBe(200)
+    expect(page.text).toContain('<html lang="fa" dir="rtl" data-theme="dark">')
+    expect(page.text).toContain('ورود')
+    expect(page.headers.getSetCookie().join('\n')).toMatch(/fp_csrf=[^;]+; Path=\/; SameSite=Lax; HttpOnly/)
+  })
+
+  it('signs in with the right password and stores only a hash of the session id', async () => {
+    const admin = await makeUser(web.db, 'admin')
+    const browser = new TestBrowser(web.url)
+    const response = await browser.login(admin.username, PASSWORD)
+    expect(response.status).toBe(302)
+    expect(response.location).toBe('/admin')
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('fp_session='))!
+    expect(cookie).toMatch(/HttpOnly/)
+    expect(cookie).toMatch(/SameSite=Lax/)
+    expect(cookie).not.toMatch(/Secure/)
+    const sessionId = browser.cookies.get('fp_session')!
+    const rows = await web.db('sessions').where({ userId: admin.id })
+    expect(rows).toHaveLength(1)
+    expect(rows[0].id).toBe(hashSessionId(sessionId))
+    expect(rows[0].id).not.toBe(sessionId)
+    expect((await browser.get('/admin')).status).toBe(200)
+    const audit = await web.db('auditLog').where({ action: 'auth.login', actorUserId: admin.id })
+    expect(audit).toHaveLength(1)
+    expect(audit[0].ip).toBe(browser.ip)
+  })
+
+  it('refuses a wrong password with one message for both wrong fields and starts no session', async () => {
+    const agent = await makeUser(web.db, 'agent')
+    const browser = new TestBrowser(web.url)
+    english(browser)
+    const wrongPassword = await browser.login(agent.username, 'not the password')
+    const noSuchUser = await browser.login('nobody_here', PASSWORD)
+    for (const response of [wrongPassword, noSuchUser]) {
+      expect(response.status).toBe(400)
+      expect(response.text).toContain('Wrong username or password.')
+    }
+    expect(browser.cookies.has('fp_session')).toBe(false)
+    expect(await web.db('sessions').where({ userId: agent.id })).toHaveLength(0)
+  })
+
+  it('locks a username after 5 failures, even with the right password, and says when to try again', async () => {
+    const customer = await makeUser(web.db, 'customer')
+    for (let i = 0; i < 5; i++) {
+      const attacker = new TestBrowser(web.url)
+      expect((await attacker.login(customer.username, `guess-${i}`)).status).toBe(400)
+    }
+    const owner = new TestBrowser(web.url)
+    english(owner)
+    const blocked = await owner.login(customer.username, PASSWORD)
+    expect(blocked.status).toBe(429)
+    const seconds = Number(blocked.headers.get('retry-after'))
+    expect(seconds).toBeGreaterThan(800)
+    expect(seconds).toBeLessThanOrEqual(900)
+    expect(blocked.text).toMatch(/Too many sign-in attempts\. Try again in [\d,]+ s\./)
+    expect(owner.cookies.has('fp_session')).toBe(false)
+  })
+
+  it('locks an address after 20 failures across usernames', async () => {
+    const victim = await makeUser(web.db, 'customer')
+    const sprayer = new TestBrowser(web.url)
+    for (let i = 0; i < 20; i++) expect((await sprayer.login(`spray_${i}`, 'password1')).status).toBe(400)
+    const blocked = await sprayer.login(victim.username, PASSWORD)
+    expect(blocked.status).toBe(429)
+    // The same account from another address is unaffected.
+    expect((await new TestBrowser(web.url).login(victim.username, PASSWORD)).status).toBe(302)
+  })
+
+  it('does not sign in a disabled user and signs out their open sessions', async () => {
+    const { browser, user } = await signedIn(web, 'agent')
+    await web.db('users').where({ id: user.id }).update({ status: 'disabled' })
+    const page = await browser.get('/agent')
+    expect(page.status).toBe(302)
+    expect(page.location).toMatch(/^\/login/)
+    const again = new TestBrowser(web.url)
+    english(again)
+    const refused = await again.login(user.username, PASSWORD)
+    expect(refused.status).toBe(403)
+    expect(refused.text).toContain('This account is disabled')
+  })
+})
+
+describe('cross-site protection', () => {
+  it('refuses a post without the CSRF token', async () => {
+    const user = await makeUser(web.db, 'customer')
+    const browser = new TestBrowser(web.url)
+    await browser.get('/login')
+    const response = await browser.post('/login', { username: user.username, password: PASSWORD }, { csrf: false })
+    expect(response.status).toBe(403)
+    expect(browser.cookies.has('fp_session')).toBe(false)
+  })
+
+  it('refuses a token that belongs to another browser', async () => {
+    const user = await makeUser(web.db, 'customer')
+    const other = new TestBrowser(web.url)
+    await other.get('/login')
+    const browser = new TestBrowser(web.url)
+    await browser.get('/login')
+    browser.csrfToken = other.csrfToken
+    expect((await browser.post('/login', { username: user.username, password: PASSWORD })).status).toBe(403)
+  })
+
+  it('refuses a post whose Origin is another site, even with a valid token', async () => {
+    const user = await makeUser(web.db, 'customer')
+    const browser = new TestBrowser(web.url)
+    const response = await browser.post('/login', { username: user.username, password: PASSWORD }, { headers: { Origin: 'https://evil.example' } })
+    expect(response.status).toBe(403)
+    expect(response.text).toContain('Cross-site request refused')
+  })
+})
+
+describe('sign-out', () => {
+  it('ends this session and clears the cookie', async () => {
+    const { browser, user } = await signedIn(web, 'customer')
+    const response = await browser.post('/logout')
+    expect(response.status).toBe(302)
+    expect(browser.cookies.has('fp_session')).toBe(false)
+    expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(0)
+    expect((await browser.get('/customer')).location).toBe('/login?redirectTo=%2Fcustomer')
+  })
+
+  it('signs out every device with intent=everywhere', async () => {
+    const { browser: laptop, user } = await signedIn(web, 'agent')
+    const phone = new TestBrowser(web.url)
+    await phone.login(user.username, PASSWORD)
+    expect((await phone.get('/agent')).status).toBe(200)
+    expect((await laptop.post('/logout', { intent: 'everywhere' })).status).toBe(302)
+    expect((await phone.get('/agent')).status).toBe(302)
+    expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(0)
+    expect(await web.db('auditLog').where({ action: 'auth.logout_everywhere', actorUserId: user.id })).toHaveLength(1)
+  })
+})
+
+describe('registration', () => {
+  it('creates a customer with a wallet and signs them in', async () => {
+    const browser = new TestBrowser(web.url)
+    const response = await browser.post('/register', { username: 'new_customer', displayName: 'Sara', password: 'long enough pw', confirmPassword: 'long enough pw' })
+    expect(response.status).toBe(302)
+    expect(response.location).toBe('/customer')
+    const user = await web.db('users').where({ username: 'new_customer' }).first()
+    expect(user.role).toBe('customer')
+    expect(await web.db('wallets').where({ userId: user.id })).toHaveLength(1)
+    expect((await browser.get('/customer')).text).toContain('Sara')
+  })
+
+  it('answers bad input with field errors and creates nothing', async () => {
+    await makeUser(web.db, 'customer', 'taken_name')
+    const before = await web.db('users').count<{ count: string }[]>('* as count').first()
+    const browser = new TestBrowser(web.url)
+    english(browser)
+    const taken = await browser.post('/register', { username: 'Taken_Name', password: 'long enough pw', confirmPassword: 'long enough pw' })
+    expect(taken.status).toBe(400)
+    expect(taken.text).toContain('This username is already taken.')
+    const bad = await browser.post('/register', { username: 'a b', password: 'short', confirmPassword: 'other' })
+    expect(bad.status).toBe(400)
+    expect(bad.text).toContain('Use 3–32 letters, digits, dot, dash or underscore.')
+    expect(bad.text).toContain('At least 8 characters.')
+    const mismatch = await browser.post('/register', { username: 'fine_name', password: 'long enough pw', confirmPassword: 'different pw' })
+    expect(mismatch.text).toContain('The two passwords differ.')
+    const after = await web.db('users').count<{ count: string }[]>('* as count').first()
+    expect(after!.count).toBe(before!.count)
+  })
+})
+
+describe('two-step verification', () => {
+  it('lets an admin turn it on, then asks for the code at sign-in', async () => {
+    const { browser, user } = await signedIn(web, 'admin')
+    expect((await browser.post('/settings', { intent: 'start-2fa' })).status).toBe(302)
+    const settings = await browser.get('/settings')
+    const secret = /data-testid="totp-secret">([A-Z2-7]+)</.exec(settings.text)?.[1]
+    expect(secret).toBeTruthy()
+    const stored = await web.db('users').where({ id: user.id }).first()
+    expect(stored.totpSecretEncrypted).toMatch(/^v1:/)
+    expect(stored.totpSecretEncrypted).not.toContain(secret)
+
+    expect((await browser.post('/settings', { intent: 'enable-2fa', code: '000000' })).status).toBe(400)
+    const enabled = await browser.post('/settings', { intent: 'enable-2fa', code: currentTotpCode(secret!) })
+    expect(enabled.status).toBe(302)
+    expect(enabled.location).toBe('/settings?notice=twoFactorEnabled')
+    expect((await web.db('users').where({ id: user.id }).first()).totpEnabled).toBe(true)
+    expect((await browser.get('/admin')).status).toBe(200)
+
+    const next = new TestBrowser(web.url)
+    const login = await next.login(user.username, PASSWORD)
+    expect(login.location).toBe('/two-factor?redirectTo=%2Fadmin')
+    expect((await next.get('/admin')).location).toBe('/two-factor?redirectTo=%2Fadmin')
+    expect((await next.post('/two-factor', { code: '123456', redirectTo: '/admin' })).status).toBe(400)
+    // The code of the next time step: the current one was spent turning two-step on, and codes are single-use.
+    const passed = await next.post('/two-factor', { code: currentTotpCode(secret!, Date.now() + 30_000), redirectTo: '/admin' })
+    expect(passed.status).toBe(302)
+    expect(passed.location).toBe('/admin')
+    expect((await next.get('/admin')).status).toBe(200)
+    // The same code cannot be used twice.
+    const third = new TestBrowser(web.url)
+    await third.login(user.username, PASSWORD)
+    expect((await third.post('/two-factor', { code: currentTotpCode(secret!, Date.now() + 30_000) })).status).toBe(400)
+  })
+
+  it('is not offered to customers', async () => {
+    const { browser } = await signedIn(web, 'customer')
+    expect((await browser.post('/settings', { intent: 'start-2fa' })).status).toBe(403)
+  })
+})
+
+describe('preferences', () => {
+  it('switches language and theme and keeps them on the user', async () => {
+    const { browser, user } = await signedIn(web, 'agent')
+    await browser.post('/preferences', { locale: 'en', redirectTo: '/agent' })
+    await browser.post('/preferences', { theme: 'light', redirectTo: '/agent' })
+    const page = await browser.get('/agent')
+    expect(page.text).toContain('<html lang="en" dir="ltr" data-theme="light">')
+    const row = await web.db('users').where({ id: user.id }).first()
+    expect([row.locale, row.theme]).toEqual(['en', 'light'])
+  })
+
+  it('never redirects to another site', async () => {
+    const browser = new TestBrowser(web.url)
+    const response = await browser.post('/preferences', { locale: 'en', redirectTo: '//evil.example/x' })
+    expect(response.location).toBe('/')
+  })
+})
+
+describe('cookies over https', () => {
+  it('are Secure when PUBLIC_URL is https', async () => {
+    const secureWeb = await startTestWeb({ label: 'web_auth_https', env: { PUBLIC_URL: 'https://panel.example.com' } })
+    try {
+      const user = await makeUser(secureWeb.db, 'customer')
+      const browser = new TestBrowser(secureWeb.url)
+      const response = await browser.login(user.username, PASSWORD)
+      for (const cookie of response.headers.getSetCookie()) expect(cookie).toMatch(/; Secure/)
+    } finally {
+      await secureWeb.close()
+    }
+  })
+})

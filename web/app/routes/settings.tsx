@@ -1,0 +1,174 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import QRCode from 'qrcode'
+import { z } from 'zod'
+import { seal, unseal } from '#db/crypto.ts'
+import { getUserById, setPassword, setPendingTotpSecret, setTotpEnabled } from '#db/web-users.ts'
+import { verifyPassword } from '#db/users.ts'
+import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
+import { Card, Ltr, PageHeader } from '~/components/page.tsx'
+import { audit } from '~/utils/audit.server.ts'
+import { endAllSessions, requireUser, startSession } from '~/utils/auth.server.ts'
+import { parseForm, readForm } from '~/utils/forms.server.ts'
+import { i18nFor } from '~/utils/request.server.ts'
+import { generateTotpSecret, TOTP_PURPOSE, totpUri, verifyTotp } from '~/utils/totp.server.ts'
+import { useI18n } from '~/utils/root-data.ts'
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context)
+  const row = await getUserById(context.db, user.id)
+  const mayUse2fa = user.role !== 'customer'
+  let setup: { secret: string; qr: string } | null = null
+  if (mayUse2fa && row?.totpSecretEncrypted && !row.totpEnabled) {
+    const secret = unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted)
+    setup = { secret, qr: await QRCode.toDataURL(totpUri(secret, user.username), { margin: 1, width: 200 }) }
+  }
+  return { mayUse2fa, totpEnabled: Boolean(row?.totpEnabled), setup }
+}
+
+const PasswordSchema = z
+  .object({
+    currentPassword: z.string({ required_error: 'required' }).min(1, 'required'),
+    newPassword: z.string({ required_error: 'required' }).min(8, 'passwordTooShort').max(200, 'tooLong'),
+    confirmPassword: z.string({ required_error: 'required' }),
+  })
+  .refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], message: 'passwordsDiffer' })
+
+type ActionResult = { ok: boolean; message?: string; errors?: Record<string, string> }
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readForm(request, context)
+  const user = await requireUser(request, context)
+  const { t } = i18nFor(request, context, user)
+  const intent = form.get('intent')
+  const secretOf = async () => {
+    const row = await getUserById(context.db, user.id)
+    return row?.totpSecretEncrypted ? unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted) : null
+  }
+
+  if (intent === 'start-2fa' || intent === 'enable-2fa' || intent === 'disable-2fa') {
+    if (user.role === 'customer') throw new Response('Unauthorized: two-step verification is for admins and agents', { status: 403 })
+  }
+  switch (intent) {
+    case 'start-2fa': {
+      if (user.totpEnabled) return data<ActionResult>({ ok: false, message: t.settings.twoFactorOn }, { status: 400 })
+      await setPendingTotpSecret(context.db, user.id, seal(context.env.APP_SECRET, TOTP_PURPOSE, generateTotpSecret()))
+      return redirect('/settings')
+    }
+    case 'enable-2fa': {
+      const secret = await secretOf()
+      if (!secret || !(await verifyTotp(context.redis, user.id, secret, String(form.get('code') ?? '')))) {
+        return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
+      }
+      await setTotpEnabled(context.db, user.id, true)
+      await audit(request, context, user.id, 'auth.two_factor_enabled', { type: 'user', id: user.id })
+      // Every other session is ended; this browser continues with a fresh, verified session.
+      await endAllSessions(context, user.id)
+      const cookie = await startSession(request, context, user.id, { twoFactorVerified: true })
+      // A redirect, not data: the page must reload with the new session cookie, the old one is gone.
+      return redirect('/settings?notice=twoFactorEnabled', { headers: { 'Set-Cookie': cookie } })
+    }
+    case 'disable-2fa': {
+      const secret = await secretOf()
+      if (!secret || !(await verifyTotp(context.redis, user.id, secret, String(form.get('code') ?? '')))) {
+        return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
+      }
+      await setTotpEnabled(context.db, user.id, false)
+      await audit(request, context, user.id, 'auth.two_factor_disabled', { type: 'user', id: user.id })
+      return data<ActionResult>({ ok: true, message: t.settings.twoFactorDisabled })
+    }
+    case 'change-password': {
+      const parsed = parseForm(PasswordSchema, form, t)
+      if (!parsed.ok) return data<ActionResult>({ ok: false, errors: parsed.errors }, { status: 400 })
+      const row = await getUserById(context.db, user.id)
+      if (!row?.passwordHash || !(await verifyPassword(row.passwordHash, parsed.data.currentPassword))) {
+        return data<ActionResult>({ ok: false, errors: { currentPassword: t.auth.invalidCredentials } }, { status: 400 })
+      }
+      await setPassword(context.db, user.id, parsed.data.newPassword)
+      await audit(request, context, user.id, 'auth.password_changed', { type: 'user', id: user.id })
+      await endAllSessions(context, user.id)
+      const cookie = await startSession(request, context, user.id, { twoFactorVerified: true })
+      return redirect('/settings?notice=passwordChanged', { headers: { 'Set-Cookie': cookie } })
+    }
+    default:
+      throw new Response(`Unknown intent ${String(intent)}`, { status: 400 })
+  }
+}
+
+const NOTICES = ['twoFactorEnabled', 'passwordChanged'] as const
+
+export default function Settings() {
+  const { mayUse2fa, totpEnabled, setup } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [params] = useSearchParams()
+  const { t } = useI18n()
+  const errors: Record<string, string> = actionData?.errors ?? {}
+  const notice = NOTICES.find((n) => n === params.get('notice'))
+  return (
+    <>
+      <PageHeader title={t.settings.title} />
+      {actionData?.message ? <Notice kind={actionData.ok ? 'success' : 'error'}>{actionData.message}</Notice> : null}
+      {notice && !actionData ? <Notice kind="success">{t.settings[notice]}</Notice> : null}
+      <div className="grid-2">
+        {mayUse2fa ? (
+          <Card title={t.settings.twoFactor}>
+            <p>{totpEnabled ? t.settings.twoFactorOn : t.settings.twoFactorOff}</p>
+            {totpEnabled ? (
+              <PostForm>
+                <Field label={t.auth.code} name="code" inputMode="numeric" autoComplete="one-time-code" dir="ltr" required error={errors.code} />
+                <div className="form-actions">
+                  <SubmitButton value="disable-2fa" className="btn btn-danger">
+                    {t.settings.disable2fa}
+                  </SubmitButton>
+                </div>
+              </PostForm>
+            ) : setup ? (
+              <PostForm>
+                <p>{t.settings.twoFactorSetupIntro}</p>
+                <img className="qr" src={setup.qr} alt="otpauth QR" />
+                <p>
+                  {t.settings.secretKey}: <Ltr>
+                    <code className="mono" data-testid="totp-secret">
+                      {setup.secret}
+                    </code>
+                  </Ltr>
+                </p>
+                <Field label={t.auth.code} name="code" inputMode="numeric" autoComplete="one-time-code" dir="ltr" required error={errors.code} />
+                <div className="form-actions">
+                  <SubmitButton value="enable-2fa">{t.settings.enable2fa}</SubmitButton>
+                </div>
+              </PostForm>
+            ) : (
+              <PostForm>
+                <SubmitButton value="start-2fa">{t.settings.start2fa}</SubmitButton>
+              </PostForm>
+            )}
+          </Card>
+        ) : null}
+        <Card title={t.settings.changePassword}>
+          <PostForm>
+            <Field label={t.settings.currentPassword} name="currentPassword" type="password" autoComplete="current-password" dir="ltr" required error={errors.currentPassword} />
+            <Field label={t.settings.newPassword} name="newPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.newPassword} />
+            <Field label={t.auth.confirmPassword} name="confirmPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.confirmPassword} />
+            <div className="form-actions">
+              <SubmitButton value="change-password">{t.common.save}</SubmitButton>
+            </div>
+          </PostForm>
+        </Card>
+        <Card title={t.settings.sessions}>
+          <p className="muted">{t.settings.sessionsHint}</p>
+          <PostForm action="/logout">
+            <SubmitButton value="everywhere" className="btn btn-danger">
+              {t.auth.signOutEverywhere}
+            </SubmitButton>
+          </PostForm>
+        </Card>
+      </div>
+    </>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

@@ -1,0 +1,138 @@
+import type { AppLoadContext } from '@remix-run/node'
+import { z } from 'zod'
+import { InvalidAmountError, parseMoney } from '#domain/money.ts'
+import type { Dictionary } from '~/i18n/index.ts'
+import { assertCsrf } from './csrf.server.ts'
+
+export type ErrorKey = keyof Dictionary['errors']
+export type FieldErrors = Record<string, string>
+
+/** Reads a urlencoded form and checks its CSRF token (403 without it). Every action starts here. */
+export async function readForm(request: Request, context: AppLoadContext): Promise<FormData> {
+  const form = await request.formData()
+  assertCsrf(request, form, context.env)
+  return form
+}
+
+/** Form data as a plain object: repeated keys (checkbox groups) become arrays. Files are left out. */
+export function formToObject(form: FormData): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const key of new Set(form.keys())) {
+    const values = form.getAll(key).filter((v): v is string => typeof v === 'string')
+    if (values.length === 1) out[key] = values[0]!
+    else if (values.length > 1) out[key] = values
+  }
+  return out
+}
+
+export type ParseResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors }
+
+/**
+ * Validates a form with a zod schema whose messages are keys of the `errors` dictionary; the errors come
+ * back translated, one per field (the first), keyed by field name. Issues without a path go under `form`.
+ */
+export function parseForm<S extends z.ZodTypeAny>(schema: S, form: FormData | Record<string, unknown>, t: Dictionary): ParseResult<z.output<S>> {
+  const input = form instanceof FormData ? formToObject(form) : form
+  const result = schema.safeParse(input)
+  if (result.success) return { ok: true, data: result.data }
+  return { ok: false, errors: translateIssues(result.error.issues, t) }
+}
+
+export function translateIssues(issues: z.ZodIssue[], t: Dictionary): FieldErrors {
+  const errors: FieldErrors = {}
+  for (const issue of issues) {
+    const field = issue.path.length > 0 ? String(issue.path[0]) : 'form'
+    if (errors[field]) continue
+    errors[field] = translateError(issue.message, t)
+  }
+  return errors
+}
+
+export function translateError(message: string, t: Dictionary): string {
+  return message in t.errors ? (t.errors[message as ErrorKey] as string) : message
+}
+
+const PERSIAN = '۰۱۲۳۴۵۶۷۸۹'
+const ARABIC = '٠١٢٣٤٥٦٧٨٩'
+/** Persian/Arabic digits to ASCII, so numbers typed on a Persian keyboard are accepted. */
+export function asciiDigits(text: string): string {
+  return text.replace(/[۰-۹٠-٩]/g, (d) => String(PERSIAN.includes(d) ? PERSIAN.indexOf(d) : ARABIC.indexOf(d)))
+}
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+
+/** Field schemas whose messages are error keys. */
+export const f = {
+  text: (max = 200) => z.string({ required_error: 'required', invalid_type_error: 'required' }).trim().min(1, 'required').max(max, 'tooLong'),
+  optionalText: (max = 500) =>
+    z.preprocess(blankToUndefined, z.string().trim().max(max, 'tooLong').optional()).transform((v) => (v === undefined ? null : v)),
+  int: ({ min = 0, max = 2_147_483_647 }: { min?: number; max?: number } = {}) =>
+    z.preprocess(
+      (v) => (typeof v === 'string' ? asciiDigits(v.trim().replace(/[,٬]/g, '')) : v),
+      z
+        .string({ required_error: 'required', invalid_type_error: 'required' })
+        .min(1, 'required')
+        .regex(/^-?\d+$/, 'notANumber')
+        .transform(Number)
+        .pipe(z.number().int().min(min, min > 0 ? 'mustBePositive' : 'mustBeZeroOrMore').max(max, 'invalid')),
+    ),
+  optionalInt: ({ min = 0, max = 2_147_483_647 }: { min?: number; max?: number } = {}) =>
+    z
+      .preprocess(
+        (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : asciiDigits(v.trim().replace(/[,٬]/g, ''))) : v),
+        z
+          .string()
+          .regex(/^-?\d+$/, 'notANumber')
+          .transform(Number)
+          .pipe(z.number().int().min(min, min > 0 ? 'mustBePositive' : 'mustBeZeroOrMore').max(max, 'invalid'))
+          .optional(),
+      )
+      .transform((v) => (v === undefined ? null : v)),
+  /** An amount in minor units as bigint; `sign` restricts it. */
+  money: (sign: 'positive' | 'nonNegative' | 'nonZero' = 'positive') =>
+    z.string({ required_error: 'required', invalid_type_error: 'required' }).transform((text, ctx) => {
+      if (text.trim() === '') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'required' })
+        return z.NEVER
+      }
+      let value: bigint
+      try {
+        value = parseMoney(text)
+      } catch (error) {
+        if (!(error instanceof InvalidAmountError)) throw error
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'invalidAmount' })
+        return z.NEVER
+      }
+      if ((sign === 'positive' && value <= 0n) || (sign === 'nonZero' && value === 0n)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: sign === 'positive' ? 'mustBePositive' : 'invalidAmount' })
+        return z.NEVER
+      }
+      if (sign === 'nonNegative' && value < 0n) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'mustBeZeroOrMore' })
+        return z.NEVER
+      }
+      return value
+    }),
+  optionalMoney: () =>
+    z.preprocess(blankToUndefined, f.money('nonNegative').optional()).transform((v) => (v === undefined ? null : v)),
+  checkbox: () => z.preprocess((v) => v === 'on' || v === 'true' || v === '1', z.boolean()),
+  idList: () =>
+    z.preprocess(
+      (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+      z.array(z.string().regex(/^\d+$/, 'invalid').transform(Number)),
+    ),
+  id: () => z.string({ required_error: 'required' }).regex(/^\d+$/, 'invalid').transform(Number),
+  url: () =>
+    z
+      .string({ required_error: 'required' })
+      .trim()
+      .min(1, 'required')
+      .refine((v) => {
+        try {
+          const u = new URL(v)
+          return u.protocol === 'http:' || u.protocol === 'https:'
+        } catch {
+          return false
+        }
+      }, 'invalidUrl'),
+}

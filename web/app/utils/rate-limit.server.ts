@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/**
+ * Fixed-window failure counters in Redis. A key is blocked once it has `max` failures in its window and
+ * stays blocked until the window's key expires, which gives the "try again in N s" we show.
+ */
+export interface Limit {
+  max: number
+  windowSeconds: number
+}
+
+export const LOGIN_LIMITS = {
+  /** Failed sign-ins from one address, whatever the usernames (stops spraying). */
+  perIp: { max: 20, windowSeconds: 15 * 60 },
+  /** Failed sign-ins for one username, from anywhere (stops guessing one password). */
+  perUsername: { max: 5, windowSeconds: 15 * 60 },
+  /** Wrong two-step codes for one user. */
+  perTwoFactorUser: { max: 5, windowSeconds: 15 * 60 },
+  /** New customer accounts from one address. */
+  registrationsPerIp: { max: 10, windowSeconds: 60 * 60 },
+} satisfies Record<string, Limit>
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
+
+export const limitKeys = {
+  loginIp: (ip: string) => `rl:login:ip:${digest(ip)}`,
+  loginUser: (username: string) => `rl:login:user:${digest(username.trim().toLowerCase())}`,
+  twoFactor: (userId: number) => `rl:2fa:user:${userId}`,
+  register: (ip: string) => `rl:register:ip:${digest(ip)}`,
+}
+
+/** Seconds until `key` unblocks, or 0 when it is not blocked. */
+export async function blockedFor(redis: Redis, key: string, limit: Limit): Promise<number> {
+  const [count, ttl] = await redis.multi().get(key).ttl(key).exec().then((r) => [r?.[0]?.[1], r?.[1]?.[1]] as [string | null, number])
+  if (count === null || Number(count) < limit.max) return 0
+  return ttl > 0 ? ttl : limit.windowSeconds
+}
+
+/** The longest wait among several keys (0 when none is blocked). */
+export async function longestBlock(redis: Redis, checks: [key: string, limit: Limit][]): Promise<number> {
+  const waits = await Promise.all(checks.map(([key, limit]) => blockedFor(redis, key, limit)))
+  return Math.max(0, ...waits)
+}
+
+export async function recordFailure(redis: Redis, key: string, limit: Limit): Promise<void> {
+  await redis.multi().set(key, '0', 'EX', limit.windowSeconds, 'NX').incr(key).exec()
+}
+
+export async function clearFailures(redis: Redis, key: string): Promise<void> {
+  await redis.del(key)
+}
