@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { WorkflowNotFoundError, type Client } from '@temporalio/client'
+import { z } from 'zod'
+import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
+import { decidePaymentSignal, paymentStatusQuery, type PaymentStatus as LivePaymentStatus } from '#temporal/messages.ts'
+import { startPaymentWorkflow } from '#temporal/start.ts'
+import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
+import type { Db } from './knex.ts'
+import type { Payment, PaymentMethod, PaymentStatus } from './models.ts'
+
+/**
+ * Payments: submitting a receipt (`submitPayment`), deciding it (`decidePayment`), and the queries the payment
+ * workflow's activities use. Per-method daily limits are enforced at submission under a lock on the method row,
+ * so two submissions at once cannot both squeeze under a limit.
+ */
+export type PaymentRow = Payment
+
+export type PaymentRefusalCode =
+  | 'INVALID_INPUT'
+  | 'USER_NOT_FOUND'
+  | 'METHOD_NOT_FOUND'
+  | 'METHOD_INACTIVE'
+  | 'ORDER_NOT_PAYABLE'
+  | 'AMOUNT_TOO_LOW'
+  | 'DUPLICATE_RECEIPT'
+  | 'DAILY_COUNT_LIMIT'
+  | 'DAILY_AMOUNT_LIMIT'
+  | 'RECEIPT_INVALID'
+  | 'WORKFLOW_START_FAILED'
+
+export class PaymentRefusedError extends Error {
+  override name = 'PaymentRefusedError'
+  constructor(
+    readonly code: PaymentRefusalCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface StoredReceipt {
+  /** Path relative to UPLOAD_DIR. */
+  path: string
+  sha256: string
+  mime: 'image/jpeg' | 'image/png' | 'image/webp' | 'application/pdf'
+}
+
+const SIGNATURES: { mime: StoredReceipt['mime']; ext: string; test: (b: Buffer) => boolean }[] = [
+  { mime: 'image/jpeg', ext: 'jpg', test: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { mime: 'image/png', ext: 'png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  { mime: 'image/webp', ext: 'webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
+  { mime: 'application/pdf', ext: 'pdf', test: (b) => b.subarray(0, 5).toString('latin1') === '%PDF-' },
+]
+
+/**
+ * Validates a receipt by its content (JPEG, PNG, WebP or PDF, by magic bytes, not by name), caps its size, and
+ * stores it under `uploadDir/receipts/<sha256>.<ext>`. The same file twice is stored once.
+ */
+export async function storeReceipt(bytes: Buffer, options: { uploadDir: string; maxBytes: number }): Promise<StoredReceipt> {
+  if (bytes.length === 0) throw new PaymentRefusedError('RECEIPT_INVALID', 'The receipt file is empty', 'receipt')
+  if (bytes.length > options.maxBytes) {
+    throw new PaymentRefusedError('RECEIPT_INVALID', `The receipt is ${Math.ceil(bytes.length / 1024)} KB; the most allowed is ${Math.floor(options.maxBytes / 1024)} KB`, 'receipt')
+  }
+  const kind = SIGNATURES.find((s) => s.test(bytes))
+  if (!kind) throw new PaymentRefusedError('RECEIPT_INVALID', 'The receipt must be a photo (JPEG, PNG, WebP) or a PDF', 'receipt')
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const relative = path.posix.join('receipts', `${sha256}.${kind.ext}`)
+  const absolute = path.join(options.uploadDir, relative)
+  await mkdir(path.dirname(absolute), { recursive: true })
+  await writeFile(absolute, bytes, { flag: 'w' })
+  return { path: relative, sha256, mime: kind.mime }
+}
+
+export const SubmitPaymentInputSchema = z.object({
+  userId: z.number().int().positive(),
+  methodId: z.number().int().positive(),
+  amount: z.union([z.string(), z.bigint(), z.number()]),
+  orderId: z.number().int().positive().nullish(),
+  receipt: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mime: z.string().min(1) }).nullish(),
+  note: z.string().trim().max(500).nullish(),
+})
+export type SubmitPaymentInput = z.input<typeof SubmitPaymentInputSchema>
+
+function money(amount: Money): string {
+  return formatMoney(amount, { locale: 'en' })
+}
+
+/**
+ * Records a payment (a receipt to review) and starts its `paymentApproval` workflow (`payment-<id>`), which adds
+ * the amount to the payer's pending credit at once. A payment for an order must come from the order's buyer, for
+ * an order paid by receipt, and cover its price.
+ */
+export async function submitPayment(db: Db, client: Client, raw: SubmitPaymentInput): Promise<{ payment: PaymentRow; workflowId: string }> {
+  const parsed = SubmitPaymentInputSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new PaymentRefusedError('INVALID_INPUT', issue.message, issue.path.join('.'))
+  }
+  const input = parsed.data
+  let amount: Money
+  try {
+    amount = parsePositiveMoney(input.amount as string | bigint | number, 'the amount')
+  } catch (error) {
+    if (error instanceof InvalidAmountError) throw new PaymentRefusedError('INVALID_INPUT', error.message, 'amount')
+    throw error
+  }
+  const user = await db('users').where({ id: input.userId }).first('id', 'status')
+  if (!user || user.status !== 'active') throw new PaymentRefusedError('USER_NOT_FOUND', `User ${input.userId} does not exist or is disabled`, 'userId')
+
+  const payment = await db.transaction(async (trx) => {
+    // The lock serialises submissions per method, so the daily limits hold under concurrency.
+    const method: PaymentMethod | undefined = await trx('paymentMethods').where({ id: input.methodId }).forUpdate().first()
+    if (!method) throw new PaymentRefusedError('METHOD_NOT_FOUND', `Payment method ${input.methodId} does not exist`, 'methodId')
+    if (!method.active) throw new PaymentRefusedError('METHOD_INACTIVE', `The payment method "${method.titleEn}" is not accepting payments now`, 'methodId')
+
+    if (input.orderId) {
+      const order = await trx('orders').where({ id: input.orderId }).first('id', 'userId', 'payMethod', 'status', 'price')
+      if (!order || order.userId !== input.userId) throw new PaymentRefusedError('ORDER_NOT_PAYABLE', `Order ${input.orderId} is not one of your orders`, 'orderId')
+      if (order.payMethod === 'wallet' || !['pending', 'awaiting_payment'].includes(order.status)) {
+        throw new PaymentRefusedError('ORDER_NOT_PAYABLE', `Order ${input.orderId} is not waiting for a payment (it is ${order.status})`, 'orderId')
+      }
+      if (amount < BigInt(order.price)) {
+        throw new PaymentRefusedError('AMOUNT_TOO_LOW', `Order ${input.orderId} costs ${money(BigInt(order.price))}; the payment of ${money(amount)} does not cover it`, 'amount')
+      }
+      const open = await trx('payments').where({ orderId: input.orderId }).whereIn('status', ['PENDING', 'APPROVED']).first('id')
+      if (open) throw new PaymentRefusedError('ORDER_NOT_PAYABLE', `Order ${input.orderId} already has payment #${open.id}`, 'orderId')
+    }
+    if (input.receipt) {
+      const twin = await trx('payments').where({ receiptSha256: input.receipt.sha256 }).whereIn('status', ['PENDING', 'APPROVED']).first('id')
+      if (twin) throw new PaymentRefusedError('DUPLICATE_RECEIPT', `This receipt was already submitted as payment #${twin.id}`, 'receipt')
+    }
+    const today = await trx('payments')
+      .where({ methodId: method.id })
+      .whereIn('status', ['PENDING', 'APPROVED'])
+      .where('createdAt', '>=', trx.raw("date_trunc('day', now())"))
+      .first(trx.raw('count(*)::int as "count"'), trx.raw('coalesce(sum(amount), 0)::text as "total"'))
+    const count = Number(today?.count ?? 0)
+    const total = BigInt(today?.total ?? '0')
+    if (method.dailyCountLimit !== null && count + 1 > method.dailyCountLimit) {
+      throw new PaymentRefusedError('DAILY_COUNT_LIMIT', `"${method.titleEn}" takes at most ${method.dailyCountLimit} payments a day; try another method or tomorrow`, 'methodId')
+    }
+    if (method.dailyAmountLimit !== null && total + amount > BigInt(method.dailyAmountLimit)) {
+      const left = BigInt(method.dailyAmountLimit) - total
+      throw new PaymentRefusedError(
+        'DAILY_AMOUNT_LIMIT',
+        `"${method.titleEn}" takes at most ${money(BigInt(method.dailyAmountLimit))} a day; ${money(left > 0n ? left : 0n)} is left today`,
+        'amount',
+      )
+    }
+    const [row] = await trx('payments')
+      .insert({
+        userId: input.userId,
+        methodId: method.id,
+        orderId: input.orderId ?? null,
+        amount: amount.toString(),
+        status: 'PENDING',
+        receiptPath: input.receipt?.path ?? null,
+        receiptSha256: input.receipt?.sha256 ?? null,
+        receiptMime: input.receipt?.mime ?? null,
+        note: input.note ?? null,
+      })
+      .returning('id')
+    const [withId] = await trx('payments').where({ id: row.id }).update({ workflowId: paymentWorkflowId(row.id) }, '*')
+    return withId as PaymentRow
+  })
+  try {
+    const handle = await startPaymentWorkflow(client, payment.id)
+    return { payment, workflowId: handle.workflowId }
+  } catch (error) {
+    // The workflow never ran, so no credit moved: remove the row rather than leave a payment nobody reviews.
+    await db('payments').where({ id: payment.id, status: 'PENDING' }).delete()
+    throw new PaymentRefusedError('WORKFLOW_START_FAILED', `The payment could not be submitted, please try again: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+export type DecidePaymentResult =
+  | { ok: true; message: string; status: LivePaymentStatus }
+  | { ok: false; reason: 'not_found' | 'already_decided' | 'expired'; message: string; status: LivePaymentStatus | null }
+
+function closedAnswer(paymentId: number, status: LivePaymentStatus): DecidePaymentResult {
+  if (status.status === 'EXPIRED') {
+    return { ok: false, reason: 'expired', message: `Payment #${paymentId} expired at ${status.expiresAt} without a decision; it can no longer be approved or rejected`, status }
+  }
+  const who = status.decidedBy === null ? 'the payment gateway' : `admin #${status.decidedBy}`
+  return { ok: false, reason: 'already_decided', message: `Payment #${paymentId} was already ${status.status.toLowerCase()} by ${who}${status.decidedAt ? ` at ${status.decidedAt}` : ''}`, status }
+}
+
+/**
+ * An admin's decision on a payment. Signals the running workflow and waits (up to `waitMs`) for it to settle;
+ * a payment that was already decided or has expired gets a clear answer saying so (never an error page).
+ */
+export async function decidePayment(
+  client: Client,
+  paymentId: number,
+  input: { decision: 'approve' | 'reject'; adminId: number; note?: string | null },
+  options: { waitMs?: number } = {},
+): Promise<DecidePaymentResult> {
+  const handle = client.workflow.getHandle(paymentWorkflowId(paymentId))
+  let running: boolean
+  try {
+    running = (await handle.describe()).status.name === 'RUNNING'
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'not_found', message: `Payment #${paymentId} does not exist`, status: null }
+    throw error
+  }
+  if (!running) return closedAnswer(paymentId, await handle.query(paymentStatusQuery))
+  try {
+    await handle.signal(decidePaymentSignal, { decision: input.decision, adminId: input.adminId, note: input.note ?? null })
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error
+    return closedAnswer(paymentId, await handle.query(paymentStatusQuery))
+  }
+  const wanted = input.decision === 'approve' ? 'APPROVED' : 'REJECTED'
+  const deadline = Date.now() + (options.waitMs ?? 10_000)
+  let status = await handle.query(paymentStatusQuery)
+  while (status.status === 'PENDING' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100))
+    status = await handle.query(paymentStatusQuery)
+  }
+  if (status.status === 'PENDING') return { ok: true, message: `Decision on payment #${paymentId} accepted; it is being applied`, status }
+  if (status.status === wanted && status.decidedBy === input.adminId) {
+    return { ok: true, message: `Payment #${paymentId} ${wanted.toLowerCase()}`, status }
+  }
+  return closedAnswer(paymentId, status)
+}
+
+// ---- queries used by the payment workflow's activities -----------------------------------------------
+
+export async function getPayment(db: Db, paymentId: number): Promise<PaymentRow | undefined> {
+  return db('payments').where({ id: paymentId }).first()
+}
+
+/** Records the decision once: a payment that is no longer PENDING is left as it is. */
+export async function recordPaymentDecision(
+  db: Db,
+  paymentId: number,
+  decision: { status: Exclude<PaymentStatus, 'PENDING'>; decidedBy: number | null; note: string | null },
+): Promise<void> {
+  await db('payments')
+    .where({ id: paymentId, status: 'PENDING' })
+    .update({
+      status: decision.status,
+      decidedBy: decision.decidedBy,
+      decidedAt: db.fn.now(),
+      // The payer's note stays unless the admin wrote one.
+      ...(decision.note ? { note: decision.note } : {}),
+      updatedAt: db.fn.now(),
+    })
+}
+
+/** The pending payment linked to an order, if any (an order waiting for its receipt). */
+export async function pendingPaymentOfOrder(db: Db, orderId: number): Promise<PaymentRow | undefined> {
+  return db('payments').where({ orderId, status: 'PENDING' }).orderBy('id', 'desc').first()
+}

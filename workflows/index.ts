@@ -1,0 +1,6 @@
+/** Every workflow the worker registers. Names here are the workflow types in temporal/messages.ts. */
+export { orderToProvision } from './order/workflow.ts'
+export { paymentApproval } from './payment/workflow.ts'
+export { refundAccount } from './refund/workflow.ts'
+export { agentCreditWatch } from './credit-watch/workflow.ts'
+export { periodicMaintenance } from './periodic/workflow.ts'

@@ -1,0 +1,31 @@
+import type { DecidePaymentSignal, PaymentStatus } from '#temporal/messages.ts'
+
+/** Pure decisions of the payment approval workflow. */
+
+/** When to remind admins: each configured offset after the start, once, and only before the payment expires. */
+export function reminderTimes(startedAt: number, offsetsMs: readonly number[], expiresAt: number): number[] {
+  return [...new Set(offsetsMs)]
+    .filter((ms) => ms > 0)
+    .sort((a, b) => a - b)
+    .map((ms) => startedAt + ms)
+    .filter((at) => at < expiresAt)
+}
+
+export type PaymentOutcome = Exclude<PaymentStatus['status'], 'PENDING'>
+
+export function outcomeOf(decision: Pick<DecidePaymentSignal, 'decision'> | null): PaymentOutcome {
+  if (!decision) return 'EXPIRED'
+  return decision.decision === 'approve' ? 'APPROVED' : 'REJECTED'
+}
+
+/** Whole hours a payment has waited, for the reminder text. */
+export function hoursWaiting(startedAt: number, now: number): number {
+  return Math.max(0, Math.floor((now - startedAt) / 3_600_000))
+}
+
+/** The first decision wins; later ones (a second admin, a repeated button press) change nothing. */
+export function acceptDecision(current: DecidePaymentSignal | null, incoming: DecidePaymentSignal, closed: boolean): DecidePaymentSignal | null {
+  if (current || closed) return current
+  if (incoming.decision !== 'approve' && incoming.decision !== 'reject') return current
+  return incoming
+}
