@@ -1670,9 +1670,10 @@ export class Engine {
 
   private initiateCancelExternal(run: Run, a: Msg, wftCompletedId: number, after: (() => void)[]): void {
     const namespace: string = a.namespace || run.ns.name
+    const execution: Msg = { workflowId: a.workflowId, runId: a.runId || undefined }
     const event = this.append(run, 'RequestCancelExternalWorkflowExecutionInitiated', {
       namespace,
-      workflowExecution: a.execution,
+      workflowExecution: execution,
       control: a.control,
       childWorkflowOnly: a.childWorkflowOnly,
       reason: a.reason,
@@ -1682,7 +1683,7 @@ export class Engine {
     run.inFlight++
     after.push(() => {
       run.inFlight--
-      const target = this.externalTarget(namespace, a.execution)
+      const target = this.externalTarget(namespace, execution)
       if (target && (!a.childWorkflowOnly || target.parent?.runId === run.runId)) {
         this.requestCancel(target, {
           cause: a.reason || undefined,
@@ -1707,7 +1708,7 @@ export class Engine {
               cause: 'CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND',
               workflowTaskCompletedEventId: wftCompletedId,
               namespace,
-              workflowExecution: a.execution,
+              workflowExecution: execution,
               initiatedEventId,
               control: a.control,
             }),

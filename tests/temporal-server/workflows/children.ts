@@ -46,9 +46,9 @@ export async function parentSignalsChild(): Promise<string[]> {
   return await child.result()
 }
 
-/** Starts a child with the default parent-close policy and completes at once. */
+/** Starts a child that waits for signals, then completes at once with the given parent-close policy. */
 export async function parentAbandonsOrTerminates(policy: 'terminate' | 'abandon'): Promise<string> {
-  const child = await startChild(longRunning, {
+  const child = await startChild(collector, {
     workflowId: `${workflowInfo().workflowId}-child`,
     parentClosePolicy: policy === 'abandon' ? ParentClosePolicy.ABANDON : ParentClosePolicy.TERMINATE,
   })
