@@ -14,7 +14,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const run = promisify(execFile)
 
 /** Only PATH and HOME: variables of the test's own environment must not fill in for missing .env values. */
-const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir() }
+const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), NODE_ENV: 'test' } as NodeJS.ProcessEnv
 
 async function compose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

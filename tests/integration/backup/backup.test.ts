@@ -138,9 +138,11 @@ describe('backups', () => {
     const restored = await run('npx', ['tsx', 'bin/flowpanel.ts', 'backup', 'restore', file!.file, '--database-url', targetUrl.toString(), '--create-database'], { env })
     expect(restored.stdout).toMatch(/restored .*: \d+ tables/)
 
-    const refused = await run('npx', ['tsx', 'bin/flowpanel.ts', 'backup', 'restore', file!.file, '--database-url', targetUrl.toString()], { env }).catch(
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    )
+    const refused: { code?: number; stdout: string; stderr: string } = await run(
+      'npx',
+      ['tsx', 'bin/flowpanel.ts', 'backup', 'restore', file!.file, '--database-url', targetUrl.toString()],
+      { env },
+    ).catch((e: { code: number; stdout: string; stderr: string }) => e)
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/already has \d+ table\(s\)/)
     for (const text of [made.stdout, made.stderr, restored.stdout, restored.stderr, refused.stderr]) expect(text).not.toContain('hunter2secret')
