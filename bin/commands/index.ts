@@ -9,6 +9,7 @@ export async function loadCommands(): Promise<Command[]> {
     import('./ledger.ts'),
     import('./report.ts'),
     import('./backup.ts'),
+    import('./panel.ts'),
   ] as Promise<{ commands: Command[] }>[])
   return modules.flatMap((m) => m.commands)
 }
