@@ -1,0 +1,105 @@
+/**
+ * Throughput and latency of the built-in Temporal test server with the real worker and client.
+ *
+ *   npm run bench:temporal [-- --sequential 200 --parallel 100 --rounds 5 --in-process]
+ *
+ * The server runs as its own process (as tests use it), in real-time mode; `--in-process` runs it inside this process.
+ * Each workflow is `greeting`: one activity, then completion. Round trip = start request to result.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { Client, Connection } from '@temporalio/client'
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
+import { startTestServer } from '#temporal/test-server/index.ts'
+import { createActivities, createActivityLog } from '#tests/temporal-server/activities.ts'
+
+const LAUNCHER = fileURLToPath(new URL('../temporal/test-server/bin/temporal-test-server.mjs', import.meta.url))
+const WORKFLOWS = fileURLToPath(new URL('../tests/temporal-server/workflows/index.ts', import.meta.url))
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+const sequential = arg('sequential', 200)
+const parallel = arg('parallel', 100)
+const rounds = arg('rounds', 5)
+const inProcess = process.argv.includes('--in-process')
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+function summary(label: string, count: number, wallMs: number, latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b)
+  return `${label.padEnd(34)} ${String(count).padStart(5)} workflows in ${(wallMs / 1000).toFixed(2).padStart(6)} s = ${((count * 1000) / wallMs).toFixed(1).padStart(6)} wf/s   round trip p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms`
+}
+
+async function startServerProcess(): Promise<{ address: string; stop: () => Promise<void> }> {
+  const port = 30_000 + Math.floor(Math.random() * 20_000)
+  const child: ChildProcess = spawn(LAUNCHER, ['dev', '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve())
+    child.once('exit', (code) => reject(new Error(`test server exited with ${code}`)))
+  })
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') })
+  const server = inProcess ? await startTestServer({ timeSkipping: 'off' }) : await startServerProcess()
+  const stop = 'close' in server ? () => server.close() : server.stop
+  const address = server.address
+  const taskQueue = `bench-${randomUUID().slice(0, 8)}`
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('ERROR') })
+  const nativeConnection = await NativeConnection.connect({ address })
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(createActivityLog()),
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 100,
+  })
+  const connection = await Connection.connect({ address })
+  const client = new Client({ connection })
+  const running = worker.run()
+
+  const once = async () => {
+    const t = performance.now()
+    await client.workflow.execute('greeting', { taskQueue, workflowId: `bench-${randomUUID()}`, args: ['bench'] })
+    return performance.now() - t
+  }
+
+  console.log(`Temporal test server benchmark (${inProcess ? 'server in this process' : 'server in its own process'}, real-time mode, one-activity workflow)`)
+  for (let i = 0; i < 20; i++) await once()
+
+  const seqLatencies: number[] = []
+  let t0 = performance.now()
+  for (let i = 0; i < sequential; i++) seqLatencies.push(await once())
+  console.log(summary('sequential', sequential, performance.now() - t0, seqLatencies))
+
+  const parLatencies: number[] = []
+  t0 = performance.now()
+  for (let r = 0; r < rounds; r++) parLatencies.push(...(await Promise.all(Array.from({ length: parallel }, once))))
+  console.log(summary(`${parallel} in parallel x ${rounds} rounds`, parallel * rounds, performance.now() - t0, parLatencies))
+
+  worker.shutdown()
+  await running
+  await connection.close()
+  await nativeConnection.close()
+  await stop()
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
