@@ -2,6 +2,7 @@ import { getWallet } from '#db/ledger.ts'
 import { activeAccountIdsOfUser, getAccount, markDisabledForCredit, markReEnabledAfterCredit } from '#db/accounts.ts'
 import type { CreditWatchStatus } from '#temporal/messages.ts'
 import type { ResolvedDeps } from './deps.ts'
+import { withHeartbeat } from './heartbeat.ts'
 import { publish } from './notifications.ts'
 import { asActivity } from './panels/errors.ts'
 
@@ -49,7 +50,7 @@ export function createCreditWatchActivities(deps: ResolvedDeps) {
       if (!account) return { disabled: false }
       if (account.status !== 'active') return { disabled: account.status === 'disabled' && account.disabledReason === 'negative_credit' }
       const adapter = await deps.panels.adapter(account.panelId)
-      await asActivity(() => adapter.disable(account.panelUsername))
+      await withHeartbeat(() => asActivity(() => adapter.disable(account.panelUsername)))
       return { disabled: await markDisabledForCredit(db, account.id) }
     },
 
@@ -58,7 +59,7 @@ export function createCreditWatchActivities(deps: ResolvedDeps) {
       const account = await getAccount(db, input.accountId)
       if (!account || account.status !== 'disabled' || account.disabledReason !== 'negative_credit') return { enabled: false }
       const adapter = await deps.panels.adapter(account.panelId)
-      await asActivity(() => adapter.enable(account.panelUsername))
+      await withHeartbeat(() => asActivity(() => adapter.enable(account.panelUsername)))
       return { enabled: await markReEnabledAfterCredit(db, account.id) }
     },
 

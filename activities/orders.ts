@@ -6,6 +6,7 @@ import { pendingPaymentOfOrder } from '#db/payments.ts'
 import type { OrderKind, OrderPayMethod, OrderStatus as OrderRowStatus, Role } from '#db/models.ts'
 import type { OrderStatus } from '#temporal/messages.ts'
 import type { PanelRef, ResolvedDeps } from './deps.ts'
+import { withHeartbeat } from './heartbeat.ts'
 import { moveMoney } from './ledger.ts'
 import { publish } from './notifications.ts'
 import { asActivity } from './panels/errors.ts'
@@ -111,14 +112,16 @@ export function createOrderActivities(deps: ResolvedDeps) {
     /** Creates the order's panel user. The name comes from the order id, so a retry finds its own earlier attempt. */
     async createPanelAccount(input: { orderId: number; panelId: number; expiresAt: number; dataLimitBytes: string }): Promise<CreatedPanelAccount> {
       const adapter = await deps.panels.adapter(input.panelId)
-      const account = await asActivity(() =>
-        adapter.createAccount({
+      const account = await withHeartbeat(() =>
+        asActivity(() =>
+          adapter.createAccount({
           username: username(input.orderId),
           owner: ownerMarker(input.orderId),
           expiresAt: new Date(input.expiresAt),
           dataLimitBytes: Number(input.dataLimitBytes),
-          note: `order #${input.orderId}`,
-        }),
+            note: `order #${input.orderId}`,
+          }),
+        ),
       )
       return {
         panelId: input.panelId,
@@ -132,7 +135,7 @@ export function createOrderActivities(deps: ResolvedDeps) {
     /** Removes the order's panel user if it exists and is ours; a user that is already gone counts as done. */
     async deletePanelAccount(input: { orderId: number; panelId: number }): Promise<void> {
       const adapter = await deps.panels.adapter(input.panelId)
-      await asActivity(() => adapter.delete(username(input.orderId), { owner: ownerMarker(input.orderId) }))
+      await withHeartbeat(() => asActivity(() => adapter.delete(username(input.orderId), { owner: ownerMarker(input.orderId) })))
     },
 
     /** The account's current terms, read from its panel (so carry-over counts the latest usage). */
@@ -140,7 +143,7 @@ export function createOrderActivities(deps: ResolvedDeps) {
       const account = await getAccount(db, input.accountId)
       if (!account || account.status === 'deleted') throw notFound(`Account ${input.accountId} does not exist or was deleted`)
       const adapter = await deps.panels.adapter(account.panelId)
-      const onPanel = await asActivity(() => adapter.getAccount(account.panelUsername))
+      const onPanel = await withHeartbeat(() => asActivity(() => adapter.getAccount(account.panelUsername)))
       if (!onPanel) {
         throw ApplicationFailure.create({ type: 'NOT_FOUND', message: `Account ${account.panelUsername} is missing on its panel`, nonRetryable: true })
       }
@@ -160,16 +163,18 @@ export function createOrderActivities(deps: ResolvedDeps) {
       const account = await getAccount(db, input.accountId)
       if (!account) throw notFound(`Account ${input.accountId} does not exist`)
       const adapter = await deps.panels.adapter(account.panelId)
-      let onPanel = await asActivity(() =>
-        adapter.extend({
-          username: account.panelUsername,
-          newExpiresAt: input.expiresAt === null ? null : new Date(input.expiresAt),
-          newDataLimitBytes: Number(input.dataLimitBytes),
-        }),
+      let onPanel = await withHeartbeat(() =>
+        asActivity(() =>
+          adapter.extend({
+            username: account.panelUsername,
+            newExpiresAt: input.expiresAt === null ? null : new Date(input.expiresAt),
+            newDataLimitBytes: Number(input.dataLimitBytes),
+          }),
+        ),
       )
       // Only accounts that ran out come back; one disabled by an admin or by the 24-hour rule stays disabled.
       const keepDisabled = account.status === 'disabled' && account.disabledReason !== 'expired' && account.disabledReason !== 'limited'
-      if (!keepDisabled && onPanel.status !== 'active') onPanel = await asActivity(() => adapter.enable(account.panelUsername))
+      if (!keepDisabled && onPanel.status !== 'active') onPanel = await withHeartbeat(() => asActivity(() => adapter.enable(account.panelUsername)))
       return { status: onPanel.status }
     },
 

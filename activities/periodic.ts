@@ -108,17 +108,29 @@ export function createPeriodicActivities(deps: ResolvedDeps) {
       return { panelId: input.panelId, synced: updated.length, warningsSent, missingOnPanel }
     },
 
-    /** Makes sure every agent below zero has a running credit watch (in case a report was lost while Temporal was away). */
+    /**
+     * A safety net for credit reports lost while Temporal was away: every agent below zero gets a credit watch, and
+     * every agent back at zero or above who still has accounts disabled for negative credit wakes their watch.
+     */
     async ensureCreditWatches(): Promise<number> {
-      const rows: { userId: number; usable: string }[] = await db('wallets as w')
+      const negative: { userId: number; usable: string }[] = await db('wallets as w')
         .join('users as u', 'u.id', 'w.userId')
         .where('u.role', 'agent')
         .whereNotNull('w.negativeSince')
         .select('w.userId', db.raw('(w.confirmed + w.pending)::text as "usable"'))
-      for (const row of rows) {
+      const recovered: { userId: number; usable: string }[] = await db('wallets as w')
+        .join('users as u', 'u.id', 'w.userId')
+        .where('u.role', 'agent')
+        .whereNull('w.negativeSince')
+        .whereExists(db('accounts as a').whereRaw('a.user_id = w.user_id').where({ 'a.status': 'disabled', 'a.disabledReason': 'negative_credit' }))
+        .select('w.userId', db.raw('(w.confirmed + w.pending)::text as "usable"'))
+      for (const row of negative) {
         await reportCreditChange(deps.temporal, { userId: row.userId, role: 'agent', usable: BigInt(row.usable), backToNonNegative: false }, deps.clock())
       }
-      return rows.length
+      for (const row of recovered) {
+        await reportCreditChange(deps.temporal, { userId: row.userId, role: 'agent', usable: BigInt(row.usable), backToNonNegative: true }, deps.clock())
+      }
+      return negative.length + recovered.length
     },
 
     async publishPeriodicStatus(input: { workflowId: string; status: PeriodicStatus }): Promise<void> {

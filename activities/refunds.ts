@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common'
 import { getAccount, markAccountRemoved, markOrdersRefunded, quoteAccountRefund } from '#db/accounts.ts'
 import type { RefundStatus } from '#temporal/messages.ts'
 import type { ResolvedDeps } from './deps.ts'
+import { withHeartbeat } from './heartbeat.ts'
 import { publish } from './notifications.ts'
 import { asActivity, PanelError, toApplicationFailure } from './panels/errors.ts'
 import { ownerMarker } from './panels/username.ts'
@@ -52,11 +53,11 @@ export function createRefundActivities(deps: ResolvedDeps) {
       if (!account) throw ApplicationFailure.create({ type: 'NotFound', message: `Account ${input.accountId} does not exist`, nonRetryable: true })
       const adapter = await deps.panels.adapter(account.panelId)
       if (input.action === 'delete') {
-        await asActivity(() => adapter.delete(account.panelUsername, { owner: ownerMarker(account.orderId) }))
+        await withHeartbeat(() => asActivity(() => adapter.delete(account.panelUsername, { owner: ownerMarker(account.orderId) })))
         return
       }
       try {
-        const after = await adapter.disable(account.panelUsername)
+        const after = await withHeartbeat(() => adapter.disable(account.panelUsername))
         if (after.status === 'active') throw new Error(`panel still reports ${account.panelUsername} as active after disabling it`)
       } catch (error) {
         if (error instanceof PanelError && error.code === 'NOT_FOUND') return

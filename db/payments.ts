@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { z } from 'zod'
 import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
 import { decidePaymentSignal, paymentStatusQuery, type PaymentStatus as LivePaymentStatus } from '#temporal/messages.ts'
-import { startPaymentWorkflow } from '#temporal/start.ts'
+import { reportCreditChange, startPaymentWorkflow } from '#temporal/start.ts'
 import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
+import { adjustManual, type LedgerResult } from './ledger.ts'
 import type { Db } from './knex.ts'
 import type { Payment, PaymentMethod, PaymentStatus } from './models.ts'
 
@@ -254,4 +255,30 @@ export async function recordPaymentDecision(
 /** The pending payment linked to an order, if any (an order waiting for its receipt). */
 export async function pendingPaymentOfOrder(db: Db, orderId: number): Promise<PaymentRow | undefined> {
   return db('payments').where({ orderId, status: 'PENDING' }).orderBy('id', 'desc').first()
+}
+
+// ---- manual wallet adjustments -----------------------------------------------------------------------
+
+/**
+ * An admin's manual correction of a wallet (CHARGE_MANUAL), the path the CLI and the web app share. The credit watch
+ * hears about it like any other change of an agent's credit: a top-up that brings the agent back to zero or above
+ * re-enables what the 24-hour rule disabled; a deduction below zero starts the watch.
+ */
+export async function adjustWallet(
+  db: Db,
+  client: Client,
+  input: { userId: number; amount: string | bigint; note: string; actorUserId: number; idempotencyKey?: string },
+): Promise<LedgerResult> {
+  const result = await adjustManual(db, {
+    userId: input.userId,
+    amount: input.amount,
+    note: input.note,
+    actorUserId: input.actorUserId,
+    idempotencyKey: input.idempotencyKey ?? `manual:${randomUUID()}`,
+  })
+  if (result.usable < 0n || result.backToNonNegative) {
+    const user = await db('users').where({ id: input.userId }).first('role')
+    await reportCreditChange(client, { userId: input.userId, role: user?.role ?? 'customer', usable: result.usable, backToNonNegative: result.backToNonNegative })
+  }
+  return result
 }

@@ -21,6 +21,7 @@ const steps = proxyActivities<Activities>({
 /** Disabling and re-enabling wait for a panel that is away, however long; each call is idempotent. */
 const panelSteps = proxyActivities<Activities>({
   startToCloseTimeout: '45 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: ['NOT_FOUND', 'USERNAME_TAKEN_BY_OTHER'] },
 })
 

@@ -28,12 +28,14 @@ const steps = proxyActivities<Activities>({
 /** One panel call per attempt: the workflow retries it itself, so it can keep a deadline, count attempts and obey retry-now. */
 const panelAttempt = proxyActivities<Activities>({
   startToCloseTimeout: '45 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 })
 
 /** Undoing a half-made panel user must happen eventually, however long the panel stays away. */
 const cleanup = proxyActivities<Activities>({
   startToCloseTimeout: '45 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 })
 

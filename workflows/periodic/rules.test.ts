@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, healthStatusOf, usageWarnings } from './rules.ts'
+import { DAY_MS, usageWarnings } from './rules.ts'
 
 const NOW = Date.UTC(2026, 10, 21)
 const base = { accountId: 7, status: 'active', dataLimitBytes: 1_000n, dataUsedBytes: 0n, expiresAt: NOW + 20 * DAY_MS }
@@ -22,13 +22,5 @@ describe('usageWarnings', () => {
   it('never warns unlimited, disabled or deleted accounts about traffic', () => {
     expect(usageWarnings({ ...base, dataLimitBytes: 0n, dataUsedBytes: 10n ** 15n }, NOW)).toEqual([])
     expect(usageWarnings({ ...base, status: 'disabled', dataUsedBytes: 999n }, NOW)).toEqual([])
-  })
-})
-
-describe('healthStatusOf', () => {
-  it('maps reachability and success onto the stored health', () => {
-    expect(healthStatusOf({ reachable: true, ok: true })).toBe('healthy')
-    expect(healthStatusOf({ reachable: true, ok: false })).toBe('degraded')
-    expect(healthStatusOf({ reachable: false, ok: false })).toBe('down')
   })
 })

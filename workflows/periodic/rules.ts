@@ -37,11 +37,3 @@ export function usageWarnings(account: AccountUsage, now: number): UsageWarning[
   }
   return out
 }
-
-export type HealthStatus = 'healthy' | 'degraded' | 'down'
-
-/** A panel that answers and works is healthy; one that answers but fails (login, status) is degraded; no answer is down. */
-export function healthStatusOf(health: { reachable: boolean; ok: boolean }): HealthStatus {
-  if (health.ok) return 'healthy'
-  return health.reachable ? 'degraded' : 'down'
-}

@@ -12,6 +12,7 @@ const steps = proxyActivities<Activities>({
 
 const panelAttempt = proxyActivities<Activities>({
   startToCloseTimeout: '45 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 })
 

@@ -1,0 +1,74 @@
+import { hostname } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker'
+import { Redis } from 'ioredis'
+import { getEnv } from '#config/env.ts'
+import { createDb } from '#db/knex.ts'
+import { createPanelDirectory } from '#db/panels.ts'
+import { RedisPanelStore } from '#activities/panels/store.ts'
+import { createTelegramSender } from '#activities/telegram.ts'
+import { createTemporalClient, DEFAULT_TEMPORAL_ADDRESS } from '#temporal/client.ts'
+import { ensurePeriodicWorkflow } from '#temporal/start.ts'
+import { createWorker } from './create-worker.ts'
+
+export { createWorker, WORKFLOWS_PATH, type CreateWorkerOptions } from './create-worker.ts'
+
+const LOG_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const
+
+/**
+ * The worker process (`npm run worker [-- --no-periodic]`): reads the environment, opens Postgres, Redis and Temporal, registers the
+ * workflows and activities, makes sure the periodic maintenance loop runs, and on SIGTERM/SIGINT stops polling,
+ * lets running activities finish (up to 30 s) and closes everything once. The SDK's logger tags every line of a
+ * workflow or activity with its workflow id, run id and activity id.
+ */
+async function main(): Promise<void> {
+  const env = getEnv()
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: the worker needs the database (`npm start` runs an embedded one)')
+  Runtime.install({ logger: new DefaultLogger(LOG_LEVELS[env.LOG_LEVEL]), shutdownSignals: [] })
+  const logger = Runtime.instance().logger
+  const address = env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS
+
+  const db = createDb(env.DATABASE_URL)
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 })
+  const temporal = await createTemporalClient(env)
+  const connection = await NativeConnection.connect({ address })
+  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis) })
+  const telegram = createTelegramSender({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT })
+
+  const worker = await createWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    deps: { db, redis, env, temporal: temporal.client, panels, telegram },
+    identity: `flowpanel-worker-${process.pid}@${hostname()}`,
+  })
+
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    logger.info(`${signal} received: finishing running activities, then stopping`)
+    worker.shutdown()
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+
+  // `--no-periodic`: extra workers (and tests) leave the maintenance loop to the first one.
+  if (!process.argv.includes('--no-periodic')) await ensurePeriodicWorkflow(temporal.client)
+  logger.info('worker started', { address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
+  try {
+    await worker.run()
+  } finally {
+    await Promise.allSettled([panels.close(), redis.quit(), db.destroy(), temporal.close(), connection.close()])
+    logger.info('worker stopped')
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`flowpanel worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      process.exit(1)
+    },
+  )
+}
