@@ -479,8 +479,9 @@ export class Engine {
       inFlight: 0,
       stateTransitions: 0,
     }
-    for (const [name, payload] of Object.entries(run.searchAttributes)) {
-      if (payload == null) delete run.searchAttributes[name]
+    for (const [name, payload] of Object.entries<Msg>(run.searchAttributes)) {
+      if (payload == null || isEmptyPayload(payload)) delete run.searchAttributes[name]
+      else run.searchAttributes[name] = this.searchAttributes.annotate(name, payload)
     }
     const runs = ns.executions.get(p.workflowId) ?? []
     runs.push(run)
@@ -541,6 +542,7 @@ export class Engine {
     if (!r.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.')
     if (r.workflowId.length > 1000) throw invalidArgument('WorkflowId exceeds length limit.')
     this.searchAttributes.validate(r.searchAttributes)
+    if (r.cronSchedule) throw new RpcError(grpc.status.UNIMPLEMENTED, 'Cron schedules (cronSchedule) are not supported by the test server')
     const retryPolicy = r.retryPolicy ? this.normalizeRetryPolicy(r.retryPolicy) : undefined
     return {
       workflowId: r.workflowId,
@@ -857,6 +859,7 @@ export class Engine {
           if (!a.workflowType?.name) throw bad('WorkflowType is not set.')
           if (children.has(a.workflowId)) throw bad(`Child workflow with id ${a.workflowId} is already open.`)
           children.add(a.workflowId)
+          if (a.cronSchedule) throw bad('Cron schedules are not supported by the test server.')
           try {
             this.searchAttributes.validate(a.searchAttributes)
           } catch (error) {
@@ -952,7 +955,7 @@ export class Engine {
         this.append(run, 'UpsertWorkflowSearchAttributes', { searchAttributes: a.searchAttributes, workflowTaskCompletedEventId: wftCompletedId })
         for (const [name, payload] of Object.entries<Msg>(a.searchAttributes?.indexedFields ?? {})) {
           if (payload == null || isEmptyPayload(payload)) delete run.searchAttributes[name]
-          else run.searchAttributes[name] = payload
+          else run.searchAttributes[name] = this.searchAttributes.annotate(name, payload)
         }
         return false
       case 'COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES':

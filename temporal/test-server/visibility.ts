@@ -79,6 +79,13 @@ export class SearchAttributeRegistry {
     return Object.fromEntries(Object.entries(SYSTEM_ATTRIBUTES).map(([n, t]) => [n, TYPE_NAMES[t]!]))
   }
 
+  /** Adds the `type` metadata the SDKs use to decode typed search attributes, as the real server does. */
+  annotate(name: string, payload: Msg): Msg {
+    const type = this.typeOf(name)
+    if (!type || payload.metadata?.type) return payload
+    return { ...payload, metadata: { ...(payload.metadata ?? {}), type: Buffer.from(type) } }
+  }
+
   /** Rejects unregistered names, as the real server does. */
   validate(searchAttributes: Msg | undefined): void {
     for (const name of Object.keys(searchAttributes?.indexedFields ?? {})) {
@@ -441,8 +448,10 @@ export class Visibility {
         case 'RootRunId':
           return run.root.runId
         default: {
-          const value = decodePayload(run.searchAttributes[field])
+          let value = decodePayload(run.searchAttributes[field])
           const type = this.registry.typeOf(field)
+          // Untyped (legacy) values arrive as one-element arrays.
+          if (type !== 'KeywordList' && Array.isArray(value) && value.length === 1) value = value[0]
           if (type === 'Datetime' && typeof value === 'string') return Date.parse(value)
           if (type === 'KeywordList' && typeof value === 'string') return [value]
           return value
