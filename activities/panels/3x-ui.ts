@@ -46,19 +46,21 @@ const InboundSchema = z.object({
 })
 type Inbound = z.infer<typeof InboundSchema>
 
+// Lenient on purpose: clients edited by hand or by other tools may carry nulls or odd types; unknown
+// fields pass through untouched so a read-modify-write sends them back as they were.
 const ClientSchema = z
   .object({
-    email: z.string().default(''),
-    id: z.string().optional(),
-    password: z.string().optional(),
-    auth: z.string().optional(),
-    enable: z.boolean().default(false),
-    totalGB: z.number().default(0),
-    expiryTime: z.number().default(0),
-    subId: z.string().default(''),
-    comment: z.string().default(''),
-    flow: z.string().optional(),
-    security: z.string().optional(),
+    email: z.string().catch(''),
+    id: z.string().optional().catch(undefined),
+    password: z.string().optional().catch(undefined),
+    auth: z.string().optional().catch(undefined),
+    enable: z.boolean().catch(false),
+    totalGB: z.number().catch(0),
+    expiryTime: z.number().catch(0),
+    subId: z.string().catch(''),
+    comment: z.string().catch(''),
+    flow: z.string().optional().catch(undefined),
+    security: z.string().optional().catch(undefined),
   })
   .passthrough()
 type Client = z.infer<typeof ClientSchema>
@@ -262,8 +264,8 @@ export class XuiAdapter implements PanelAdapter {
     } catch (error) {
       throw new PanelError('PANEL_BAD_RESPONSE', `${this.label}: inbound ${inbound.data.id} has settings that are not JSON`, { cause: error })
     }
-    const rawClients = Array.isArray(settings.clients) ? settings.clients : []
-    const clients = rawClients.map((c) => ClientSchema.parse(c))
+    const rawClients: unknown[] = Array.isArray(settings.clients) ? settings.clients : []
+    const clients = rawClients.filter((c) => c !== null && typeof c === 'object').map((c) => ClientSchema.parse(c))
     return { inbound: inbound.data, settings: { ...settings, clients }, stream }
   }
 

@@ -11,6 +11,7 @@
  *   panel.url                        base URL incl. base path (credentials admin / admin)
  *   panel.subUrl                     origin of the subscription listener
  *   panel.clients(inboundId?)        raw client objects as stored in the inbound settings
+ *   panel.users()                    the same for every inbound (named like the Marzban fake's)
  *   panel.client(email) / panel.traffic(email)
  *   panel.counts                     { login, addClient, updateClient, delClient, resetClientTraffic }
  *   panel.maxConcurrentWrites        highest number of client writes in progress at once
@@ -254,6 +255,9 @@ export class FakeXui {
       if (inboundId === undefined || inbound.id === inboundId) out.push(...clone(inbound.settings.clients))
     }
     return out
+  }
+  users(): Client[] {
+    return this.clients()
   }
   client(email: string): Client | undefined {
     return this.clients().find((c) => String(c.email ?? '').toLowerCase() === email.toLowerCase())

@@ -169,6 +169,17 @@ describe('3X-UI adapter: accounts', () => {
     await expectPanelError(a.extend({ username: 'fp_missing', addDays: 1 }), 'NOT_FOUND')
   })
 
+  it('sends back fields it does not know and tolerates hand-edited clients', async () => {
+    const o = order()
+    panel.seedClient(1, { email: o.username, comment: o.owner, tgId: 123456789, limitIp: 2, customField: 'keep me' })
+    panel.seedClient(1, { email: 'handmade', comment: null, totalGB: '5', enable: null })
+    const a = adapter()
+    await a.disable(o.username)
+    expect(panel.client(o.username)).toMatchObject({ tgId: 123456789, limitIp: 2, customField: 'keep me', enable: false })
+    const listed = await a.listAccounts()
+    expect(listed.find((x) => x.username === 'handmade')).toMatchObject({ dataLimitBytes: 0, owner: null })
+  })
+
   it('disables and enables; a disabled client stays disabled through extend and reset', async () => {
     const a = adapter()
     const o = order()
