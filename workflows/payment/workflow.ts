@@ -93,12 +93,10 @@ export async function paymentApproval(input: PaymentApprovalInput): Promise<Paym
   const outcome = outcomeOf(final)
   const adminId = final && !gatewayNote ? final.adminId : null
   const note = final?.note ?? null
-  status.status = outcome
-  status.decidedBy = adminId
-  status.decidedAt = new Date(Date.now()).toISOString()
-  status.note = note
-  const settled = await steps.settlePayment({ workflowId, paymentId, outcome, adminId, note, idempotencyKey: `${workflowId}:settle`, status: { ...status } })
-  status.balanceAfter = settled.usable
+  const decided: PaymentStatus = { ...status, status: outcome, decidedBy: adminId, decidedAt: new Date(Date.now()).toISOString(), note }
+  const settled = await steps.settlePayment({ workflowId, paymentId, outcome, adminId, note, idempotencyKey: `${workflowId}:settle`, status: decided })
+  // The status shows the decision only once the ledger has moved, so whoever reads it sees the new balance.
+  Object.assign(status, decided, { balanceAfter: settled.usable })
 
   if (payment.orderId !== null) {
     await steps.signalOrderPaymentOutcome({ orderId: payment.orderId, paymentId, outcome, note })
