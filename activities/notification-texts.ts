@@ -87,13 +87,13 @@ export function renderNotification(message: NotificationMessage, locale: Locale,
       return {
         text: fa
           ? `⛔️ اعتبار ${message.agent} بیش از ۲۴ ساعت منفی (${m(message.usable)}) ماند؛ ${message.count} اکانت غیرفعال شد. با شارژ کیف پول دوباره فعال می‌شوند.`
-          : `⛔️ ${message.agent}'s credit stayed negative (${m(message.usable)}) for 24 hours; ${message.count} accounts were disabled. They come back when the wallet is topped up.`,
+          : `⛔️ ${message.agent}'s credit stayed negative (${m(message.usable)}) for 24 hours; ${message.count} ${message.count === 1 ? 'account was' : 'accounts were'} disabled. They come back when the wallet is topped up.`,
       }
     case 'credit_accounts_restored':
       return {
         text: fa
           ? `✅ اعتبار ${message.agent} دوباره مثبت است؛ ${message.count} اکانت دوباره فعال شد.`
-          : `✅ ${message.agent}'s credit is back; ${message.count} accounts were enabled again.`,
+          : `✅ ${message.agent}'s credit is back; ${message.count} ${message.count === 1 ? 'account was' : 'accounts were'} enabled again.`,
       }
     case 'usage_warning':
       if (message.warning === 'traffic80') {
