@@ -109,7 +109,8 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
     const { createServer } = await import('vite')
     vite = await createServer({
       configFile: path.join(webDir, 'vite.config.ts'),
-      server: { middlewareMode: true, hmr: options.hmr ? { server: httpServer } : false },
+      // Without hot reload (tests, HTTP-only use) there is no websocket and no file watcher: the app is read once.
+      server: options.hmr ? { middlewareMode: true, hmr: { server: httpServer } } : { middlewareMode: true, hmr: false, ws: false, watch: null },
       optimizeDeps: (options.optimizeClientDeps ?? options.hmr) ? undefined : { noDiscovery: true, include: [] },
       logLevel: options.hmr ? 'info' : 'warn',
     })

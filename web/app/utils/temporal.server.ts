@@ -79,9 +79,17 @@ export function temporalProviderFromClient(client: Client, options: { namespace?
   }
 }
 
+/**
+ * True for `TemporalUnavailableError`, matched by its code: in development the provider is created by
+ * web/server.ts outside Vite's module graph, so `instanceof` would compare two copies of the class.
+ */
+export function isTemporalUnavailable(error: unknown): error is TemporalUnavailableError {
+  return (error as { code?: unknown } | null)?.code === 'TEMPORAL_UNAVAILABLE'
+}
+
 /** gRPC "unavailable"/"deadline exceeded" and connection failures mean the server is away, not that the call was wrong. */
 export function isTemporalDownError(error: unknown): boolean {
-  if (error instanceof TemporalUnavailableError) return true
+  if (isTemporalUnavailable(error)) return true
   const code = (error as { code?: unknown } | null)?.code
   if (code === 14 || code === 4) return true
   const name = (error as { name?: unknown } | null)?.name

@@ -1,7 +1,7 @@
 import type { AppLoadContext } from '@remix-run/node'
 import type { Client } from '@temporalio/client'
 import { getErrorMessage } from './misc.ts'
-import { isTemporalDownError, TemporalUnavailableError } from './temporal.server.ts'
+import { isTemporalDownError, isTemporalUnavailable } from './temporal.server.ts'
 
 export type TemporalOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'not_configured' | 'unreachable'; detail: string }
 
@@ -14,7 +14,7 @@ export async function withTemporal<T>(context: AppLoadContext, fn: (client: Clie
     const client = await context.temporal.getClient()
     return { ok: true, value: await fn(client) }
   } catch (error) {
-    if (error instanceof TemporalUnavailableError) return { ok: false, reason: error.reason, detail: error.message }
+    if (isTemporalUnavailable(error)) return { ok: false, reason: error.reason, detail: error.message }
     if (isTemporalDownError(error)) return { ok: false, reason: 'unreachable', detail: getErrorMessage(error) }
     throw error
   }

@@ -1,0 +1,229 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { WorkflowNotFoundError } from '@temporalio/client'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { cancelOrder } from '#db/orders.ts'
+import { retryNowSignal } from '#temporal/messages.ts'
+import { parseWorkflowId } from '#temporal/workflow-ids.ts'
+import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
+import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
+import { adminAction } from '~/utils/admin.server.ts'
+import { audit } from '~/utils/audit.server.ts'
+import { requireAdmin } from '~/utils/auth.server.ts'
+import { KNOWN_TYPES, listRunningWorkflows, temporalUiLink, toOpsWorkflow, type OpsWorkflow } from '~/utils/ops.server.ts'
+import { i18nFor } from '~/utils/request.server.ts'
+import { useI18n } from '~/utils/root-data.ts'
+import { withTemporal } from '~/utils/workflows.server.ts'
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const admin = await requireAdmin(request, context)
+  const { t } = i18nFor(request, context, admin)
+  const url = new URL(request.url)
+  const type = KNOWN_TYPES.find((k) => k === url.searchParams.get('type'))
+  const single = url.searchParams.get('id')?.trim() || undefined
+  const { temporal } = context
+  const outcome = await withTemporal(context, async (client) => {
+    if (single) {
+      try {
+        return { rows: [toOpsWorkflow(await client.workflow.getHandle(single).describe())], truncated: false }
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return { rows: [] as OpsWorkflow[], truncated: false }
+        throw error
+      }
+    }
+    return listRunningWorkflows(client, { type })
+  })
+  const rows = outcome.ok ? outcome.value.rows : []
+  return {
+    type: type ?? '',
+    single: single ?? '',
+    types: KNOWN_TYPES,
+    unavailable: outcome.ok ? null : outcome.reason === 'not_configured' ? t.errors.temporalNotConfigured : t.errors.temporalUnavailable,
+    truncated: outcome.ok ? outcome.value.truncated : false,
+    rows: rows.map((r) => ({ ...r, uiLink: temporalUiLink(temporal.uiUrl, temporal.namespace, r.workflowId, r.runId) })),
+    uiHome: temporal.uiUrl ?? null,
+  }
+}
+
+type Result = { ok: boolean; message: string; errors?: Record<string, string>; workflowId?: string }
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { user, form, intent, t } = await adminAction(request, context)
+  const workflowId = String(form.get('workflowId') ?? '').trim()
+  if (!workflowId) throw new Response('workflowId is required', { status: 400 })
+  const parsedId = parseWorkflowId(workflowId)
+  const isOrder = parsedId?.kind === 'order'
+
+  if ((intent === 'retry' || intent === 'cancel') && !isOrder) return data<Result>({ ok: false, message: t.workflows.notOrder, workflowId }, { status: 400 })
+  if (intent === 'terminate') {
+    const reason = String(form.get('reason') ?? '').trim()
+    const errors: Record<string, string> = {}
+    if (String(form.get('confirmId') ?? '').trim() !== workflowId) errors.confirmId = t.workflows.confirmMismatch
+    if (!reason) errors.reason = t.errors.required
+    if (Object.keys(errors).length > 0) return data<Result>({ ok: false, message: Object.values(errors)[0]!, errors, workflowId }, { status: 400 })
+  } else if (intent !== 'retry' && intent !== 'cancel') {
+    throw new Response(`Unknown intent ${intent}`, { status: 400 })
+  }
+
+  const outcome = await withTemporal(context, async (client): Promise<Result> => {
+    const handle = client.workflow.getHandle(workflowId)
+    try {
+      if (intent === 'retry') {
+        await handle.signal(retryNowSignal)
+        await audit(request, context, user.id, 'workflow.retry_now', { type: 'workflow', id: workflowId })
+        return { ok: true, message: t.workflows.retried, workflowId }
+      }
+      if (intent === 'cancel') {
+        const result = await cancelOrder(context.db, client, Number(parsedId!.key), { reason: `cancelled by admin ${user.username}`, actorUserId: user.id })
+        await audit(request, context, user.id, 'workflow.cancel_refund', { type: 'workflow', id: workflowId }, { ok: result.ok })
+        return result.ok ? { ok: true, message: t.workflows.cancelled, workflowId } : { ok: false, message: t.workflows.notRunning, workflowId }
+      }
+      const reason = String(form.get('reason')).trim()
+      await handle.terminate(`${reason} (admin ${user.username})`)
+      await audit(request, context, user.id, 'workflow.terminate', { type: 'workflow', id: workflowId }, { reason })
+      return { ok: true, message: t.workflows.terminated, workflowId }
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { ok: false, message: t.workflows.notRunning, workflowId }
+      throw error
+    }
+  })
+  if (!outcome.ok) return data<Result>({ ok: false, message: t.errors.temporalUnavailable, workflowId }, { status: 503 })
+  return data<Result>(outcome.value, { status: outcome.value.ok ? 200 : 409 })
+}
+
+export default function Workflows() {
+  const { type, single, types, unavailable, truncated, rows, uiHome } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const { t, fmt } = useI18n()
+  return (
+    <>
+      <PageHeader title={t.workflows.title}>
+        {uiHome ? (
+          <a className="btn" href={uiHome} target="_blank" rel="noreferrer">
+            {t.workflows.openInTemporal}
+          </a>
+        ) : null}
+      </PageHeader>
+      {unavailable ? <Notice kind="warning">{unavailable}</Notice> : null}
+      {actionData ? (
+        <div data-testid="workflow-result">
+          <Notice kind={actionData.ok ? 'success' : 'error'}>
+            <Ltr>{actionData.workflowId}</Ltr>: {actionData.message}
+          </Notice>
+        </div>
+      ) : null}
+      <Form method="get" className="filters">
+        <div className="field">
+          <label htmlFor="f-type">{t.workflows.type}</label>
+          <select id="f-type" name="type" defaultValue={type}>
+            <option value="">{t.workflows.allTypes}</option>
+            {types.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-id">{t.workflows.workflowId}</label>
+          <input id="f-id" name="id" defaultValue={single} dir="ltr" />
+        </div>
+        <button type="submit" className="btn btn-primary">
+          {t.common.filter}
+        </button>
+      </Form>
+      {!unavailable && rows.length === 0 ? <p className="muted">{t.workflows.none}</p> : null}
+      {truncated ? <p className="muted">…</p> : null}
+      {rows.map((w) => (
+        <Card key={`${w.workflowId}:${w.runId}`} className={w.stuck ? 'row-stuck' : undefined}>
+          <div data-testid={`workflow-${w.workflowId}`}>
+            <div className="page-header">
+              <h2>
+                <Ltr>{w.workflowId}</Ltr>
+              </h2>
+              <span className="badge">{w.type}</span>
+              {w.stuck ? <StatusBadge status="stuck" label={t.workflows.stuck} /> : <StatusBadge status="active" label={t.workflows.healthy} />}
+              {w.status !== 'RUNNING' ? <span className="badge">{w.status}</span> : null}
+              <div className="page-actions">
+                {w.uiLink ? (
+                  <a className="btn btn-small" href={w.uiLink} target="_blank" rel="noreferrer">
+                    {t.workflows.openInTemporal}
+                  </a>
+                ) : null}
+              </div>
+            </div>
+            <p className="muted">
+              {t.workflows.started}: {fmt.dateTime(w.startTime)}
+            </p>
+            {w.pendingActivities.length > 0 ? (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>{t.workflows.pendingActivities}</th>
+                      <th className="num">{t.workflows.attempt}</th>
+                      <th>{t.workflows.nextRetry}</th>
+                      <th>{t.workflows.lastFailure}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {w.pendingActivities.map((a) => (
+                      <tr key={a.activityId}>
+                        <td>
+                          <Ltr>{a.type}</Ltr> <span className="muted">{a.state}</span>
+                        </td>
+                        <td className="num">
+                          {fmt.number(a.attempt)}
+                          {a.maximumAttempts > 0 ? ` / ${fmt.number(a.maximumAttempts)}` : ''}
+                        </td>
+                        <td>{a.nextAttemptAt ? fmt.dateTime(a.nextAttemptAt) : '—'}</td>
+                        <td>{a.lastFailure ? <pre className="failure">{a.lastFailure}</pre> : '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+            {w.status === 'RUNNING' ? (
+              <div className="form-actions">
+                {w.type === 'orderToProvision' ? (
+                  <>
+                    <PostForm className="inline-form">
+                      <input type="hidden" name="workflowId" value={w.workflowId} />
+                      <SubmitButton value="retry" className="btn btn-small">
+                        {t.workflows.retryNow}
+                      </SubmitButton>
+                    </PostForm>
+                    <PostForm className="inline-form">
+                      <input type="hidden" name="workflowId" value={w.workflowId} />
+                      <SubmitButton value="cancel" className="btn btn-small">
+                        {t.workflows.cancelRefund}
+                      </SubmitButton>
+                    </PostForm>
+                  </>
+                ) : null}
+                <details className="danger-zone">
+                  <summary>{t.workflows.terminate}</summary>
+                  <PostForm>
+                    <input type="hidden" name="workflowId" value={w.workflowId} />
+                    <Field label={t.workflows.terminateConfirm} name="confirmId" dir="ltr" required />
+                    <Field label={t.workflows.terminateReason} name="reason" required />
+                    <div className="form-actions">
+                      <SubmitButton value="terminate" className="btn btn-small btn-danger">
+                        {t.workflows.terminate}
+                      </SubmitButton>
+                    </div>
+                  </PostForm>
+                </details>
+              </div>
+            ) : null}
+          </div>
+        </Card>
+      ))}
+    </>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}
