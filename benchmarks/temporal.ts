@@ -5,11 +5,14 @@
  *
  * The server runs as its own process (as tests use it), in real-time mode; `--in-process` runs it inside this process.
  * Each workflow is `greeting`: one activity, then completion. Round trip = start request to result.
+ * Finally it times the time-skipping path the way tests use it: launching the executable through
+ * `TestWorkflowEnvironment.createTimeSkipping`, and a workflow that sleeps 30 days.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { Client, Connection } from '@temporalio/client'
+import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import { startTestServer } from '#temporal/test-server/index.ts'
 import { createActivities, createActivityLog } from '#tests/temporal-server/activities.ts'
@@ -97,6 +100,18 @@ async function main(): Promise<void> {
   await connection.close()
   await nativeConnection.close()
   await stop()
+
+  let t = performance.now()
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: LAUNCHER } } })
+  console.log(`${'createTimeSkipping (launch + connect)'.padEnd(34)} ${(performance.now() - t).toFixed(0)} ms`)
+  const skipWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(createActivityLog()) })
+  await skipWorker.runUntil(async () => {
+    await env.client.workflow.execute('greeting', { taskQueue, workflowId: `warm-${randomUUID()}`, args: ['warm'] })
+    t = performance.now()
+    await env.client.workflow.execute('sleeper', { taskQueue, workflowId: `sleep-${randomUUID()}`, args: [30 * 24 * 60 * 60 * 1000] })
+    console.log(`${'30-day timer with time skipping'.padEnd(34)} ${(performance.now() - t).toFixed(0)} ms of real time`)
+  })
+  await env.teardown()
 }
 
 main().catch((error: unknown) => {

@@ -100,7 +100,7 @@ describe('replay', () => {
     const handles = [
       await env.client.workflow.start(workflows.parentOfSuccess, { taskQueue, workflowId: suite.id('replay-child') }),
       await env.client.workflow.start(workflows.retryThenSucceed, { taskQueue, workflowId: suite.id('replay-retry'), args: [{ key: suite.id('r'), succeedOn: 2 }] }),
-      await env.client.workflow.start(workflows.cancelTimer, { taskQueue, workflowId: suite.id('replay-timer') }),
+      await env.client.workflow.start(workflows.cancelTimer, { taskQueue, workflowId: suite.id('replay-timer'), args: [{ waitMs: suite.pick(60_000, 200) }] }),
       await env.client.workflow.signalWithStart(workflows.collector, {
         taskQueue,
         workflowId: suite.id('replay-signal'),

@@ -31,6 +31,10 @@ export interface Suite {
   log: ActivityLog
   taskQueue: string
   worker: Worker
+  /** Whether the server skips time; without it (a real server) tests use short durations instead of long ones. */
+  skips: boolean
+  /** `long` with a time-skipping server, `short` otherwise, so the same tests also run against a real server. */
+  pick<T>(long: T, short: T): T
   /** A fresh workflow id with a readable prefix. */
   id(prefix: string): string
   /** Starts another worker on the suite's task queue (for worker hand-over tests). */
@@ -67,6 +71,8 @@ export async function startSuite(name: string): Promise<Suite> {
     log,
     taskQueue,
     worker,
+    skips: env.supportsTimeSkipping,
+    pick: (long, short) => (env.supportsTimeSkipping ? long : short),
     id: (prefix) => `${prefix}-${randomUUID()}`,
     newWorker,
     async teardown() {

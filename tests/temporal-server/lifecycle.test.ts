@@ -153,7 +153,7 @@ describe('workflow retry', () => {
       taskQueue,
       workflowId: suite.id('wf-retry'),
       args: [3],
-      retry: { initialInterval: '10s', maximumAttempts: 5 },
+      retry: { initialInterval: suite.pick('10s', '100ms'), maximumAttempts: 5 },
     })
     expect(result).toBe(3)
   })

@@ -170,6 +170,11 @@ describe('service edges', () => {
     expect(status.decode(detail.value!).runId).toBe(runId)
   })
 
+  test('a cron schedule is refused instead of silently ignored', async () => {
+    const request = { namespace, workflowId: `cron-${randomUUID()}`, workflowType: { name: 'raw' }, taskQueue: { name: 'raw' }, cronSchedule: '* * * * *' }
+    await expect(service().startWorkflowExecution(request)).rejects.toMatchObject({ code: 12, details: expect.stringContaining('Cron') })
+  })
+
   test('an unknown namespace is reported as NOT_FOUND', async () => {
     await expect(service().describeNamespace({ namespace: 'nope' })).rejects.toMatchObject({ code: 5 })
   })

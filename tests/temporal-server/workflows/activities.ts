@@ -10,8 +10,13 @@ export async function greeting(name: string): Promise<string> {
   return await greet(name)
 }
 
-export async function retryThenSucceed(input: { key: string; succeedOn: number }): Promise<number> {
-  return await failUntilAttempt(input)
+export async function retryThenSucceed(input: { key: string; succeedOn: number; initialIntervalMs?: number }): Promise<number> {
+  if (input.initialIntervalMs === undefined) return await failUntilAttempt(input)
+  const { failUntilAttempt: withBackoff } = proxyActivities<Activities>({
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: input.initialIntervalMs, backoffCoefficient: 2, maximumAttempts: 5 },
+  })
+  return await withBackoff(input)
 }
 
 export async function nonRetryableFailure(key: string): Promise<void> {

@@ -13,10 +13,10 @@ export const orderStatusKey = defineSearchAttributeKey('CustomKeywordField', Sea
 export const amountKey = defineSearchAttributeKey('CustomIntField', SearchAttributeType.INT)
 
 /** Updates its search attributes and memo, then waits so the values can be read while it runs. */
-export async function tagged(status: string): Promise<string> {
+export async function tagged(status: string, waitMs = 60 * 60 * 1000): Promise<string> {
   upsertSearchAttributes({ CustomKeywordField: [status], CustomIntField: [42] })
   upsertMemo({ note: `status is ${status}` })
-  await sleep('1 hour')
+  await sleep(waitMs)
   return String(workflowInfo().memo?.note)
 }
 

@@ -20,10 +20,10 @@ export async function collector(input: { expect?: number } = {}): Promise<string
 }
 
 /** Waits for a signal for a long time, then gives up. */
-export async function waitForSignalOrTimeout(): Promise<string> {
+export async function waitForSignalOrTimeout(timeoutMs = 7 * 24 * 60 * 60 * 1000): Promise<string> {
   let got: string | undefined
   setHandler(addItemSignal, (item) => void (got = item))
-  const arrived = await condition(() => got !== undefined, '7 days')
+  const arrived = await condition(() => got !== undefined, timeoutMs)
   return arrived ? `got ${got}` : 'timed out'
 }
 

@@ -8,10 +8,10 @@ export async function sleeper(ms: number): Promise<number> {
 }
 
 /** Starts a long timer, cancels it, then finishes on a short one. */
-export async function cancelTimer(): Promise<string> {
+export async function cancelTimer(input: { waitMs?: number } = {}): Promise<string> {
   const scope = new CancellationScope()
   const long = scope.run(() => sleep('1 day'))
-  await sleep('1 minute')
+  await sleep(input.waitMs ?? 60_000)
   scope.cancel()
   try {
     await long
@@ -19,13 +19,13 @@ export async function cancelTimer(): Promise<string> {
   } catch (error) {
     if (!isCancellation(error)) throw error
   }
-  await sleep('1 second')
+  await sleep(Math.min(1000, input.waitMs ?? 1000))
   return 'cancelled'
 }
 
 /** Races a short and a long timer. */
-export async function timerRace(): Promise<string> {
-  return await Promise.race([sleep('2 hours').then(() => 'short'), sleep('3 hours').then(() => 'long')])
+export async function timerRace(input: { shortMs: number; longMs: number } = { shortMs: 7_200_000, longMs: 10_800_000 }): Promise<string> {
+  return await Promise.race([sleep(input.shortMs).then(() => 'short'), sleep(input.longMs).then(() => 'long')])
 }
 
 export async function startTime(): Promise<number> {
