@@ -88,7 +88,7 @@ describe('sign-in', () => {
   it('does not sign in a disabled user and signs out their open sessions', async () => {
     const { browser, user } = await signedIn(web, 'agent')
     await web.db('users').where({ id: user.id }).update({ status: 'disabled' })
-    const page = await browser.get('/agent')
+    const page = await browser.get('/settings')
     expect(page.status).toBe(302)
     expect(page.location).toMatch(/^\/login/)
     const again = new TestBrowser(web.url)
@@ -135,16 +135,16 @@ describe('sign-out', () => {
     expect(response.status).toBe(302)
     expect(browser.cookies.has('fp_session')).toBe(false)
     expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(0)
-    expect((await browser.get('/customer')).location).toBe('/login?redirectTo=%2Fcustomer')
+    expect((await browser.get('/settings')).location).toBe('/login?redirectTo=%2Fsettings')
   })
 
   it('signs out every device with intent=everywhere', async () => {
     const { browser: laptop, user } = await signedIn(web, 'agent')
     const phone = new TestBrowser(web.url)
     await phone.login(user.username, PASSWORD)
-    expect((await phone.get('/agent')).status).toBe(200)
+    expect((await phone.get('/settings')).status).toBe(200)
     expect((await laptop.post('/logout', { intent: 'everywhere' })).status).toBe(302)
-    expect((await phone.get('/agent')).status).toBe(302)
+    expect((await phone.get('/settings')).status).toBe(302)
     expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(0)
     expect(await web.db('auditLog').where({ action: 'auth.logout_everywhere', actorUserId: user.id })).toHaveLength(1)
   })
@@ -159,7 +159,7 @@ describe('registration', () => {
     const user = await web.db('users').where({ username: 'new_customer' }).first()
     expect(user.role).toBe('customer')
     expect(await web.db('wallets').where({ userId: user.id })).toHaveLength(1)
-    expect((await browser.get('/customer')).text).toContain('Sara')
+    expect((await browser.get('/settings')).text).toContain('<bdi>Sara</bdi>')
   })
 
   it('answers bad input with field errors and creates nothing', async () => {
@@ -224,9 +224,9 @@ describe('two-step verification', () => {
 describe('preferences', () => {
   it('switches language and theme and keeps them on the user', async () => {
     const { browser, user } = await signedIn(web, 'agent')
-    await browser.post('/preferences', { locale: 'en', redirectTo: '/agent' })
-    await browser.post('/preferences', { theme: 'light', redirectTo: '/agent' })
-    const page = await browser.get('/agent')
+    await browser.post('/preferences', { locale: 'en', redirectTo: '/settings' })
+    await browser.post('/preferences', { theme: 'light', redirectTo: '/settings' })
+    const page = await browser.get('/settings')
     expect(page.text).toContain('<html lang="en" dir="ltr" data-theme="light">')
     const row = await web.db('users').where({ id: user.id }).first()
     expect([row.locale, row.theme]).toEqual(['en', 'light'])
