@@ -104,14 +104,15 @@ export async function getAgent(db: Db, userId: number): Promise<AgentDetail | un
     )
   if (!row) return undefined
   const [locations, active] = await Promise.all([
-    db('agentLocations').where({ agentUserId: userId }).orderBy('locationId').pluck('locationId'),
+    // Not pluck(): the camelCase mapper renames the column before pluck reads it.
+    db('agentLocations').where({ agentUserId: userId }).orderBy('locationId').select('locationId'),
     db('accounts').where({ userId, status: 'active' }).count<{ count: string }[]>('* as count').first(),
   ])
   return {
     ...row,
     confirmed: BigInt(row.confirmed),
     pending: BigInt(row.pending),
-    locationIds: locations,
+    locationIds: locations.map((l: { locationId: number }) => l.locationId),
     activeAccounts: Number(active?.count ?? 0),
   }
 }

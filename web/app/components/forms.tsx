@@ -86,10 +86,19 @@ export function TextArea({ label, name, error, hint, defaultValue, required, dir
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <textarea id={id} name={name} defaultValue={defaultValue ?? undefined} required={required} rows={rows} dir={dir} aria-invalid={error ? true : undefined} />
+      <textarea
+        id={id}
+        name={name}
+        defaultValue={defaultValue ?? undefined}
+        required={required}
+        rows={rows}
+        dir={dir}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+      />
       {hint ? <small className="hint">{hint}</small> : null}
       {error ? (
-        <small className="field-error" role="alert">
+        <small id={`${id}-error`} className="field-error" role="alert">
           {error}
         </small>
       ) : null}
@@ -133,7 +142,7 @@ export function Select({
         ))}
       </select>
       {error ? (
-        <small className="field-error" role="alert">
+        <small id={`${id}-error`} className="field-error" role="alert">
           {error}
         </small>
       ) : null}

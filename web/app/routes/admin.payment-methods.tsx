@@ -71,7 +71,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { methods: await listPaymentMethods(context.db) }
 }
 
-type Result = { ok: boolean; message?: string; errors?: Record<string, string>; form?: string }
+type Result = { ok: boolean; message?: string; errors?: Record<string, string>; form?: string; kind?: PaymentMethodKind }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
@@ -86,7 +86,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // Errors of the card and SHEBA checks live in the paymentMethods dictionary.
   const dictionary = { ...t, errors: { ...t.errors, invalidCard: t.paymentMethods.invalidCard, invalidSheba: t.paymentMethods.invalidSheba } } as Dictionary
   const parsed = parseForm(MethodSchema, form, dictionary)
-  if (!parsed.ok) return data<Result>({ ok: false, errors: parsed.errors, form: formName }, { status: 400 })
+  if (!parsed.ok) {
+    const kind = KINDS.find((k) => k === form.get('kind'))
+    return data<Result>({ ok: false, errors: parsed.errors, form: formName, kind }, { status: 400 })
+  }
   const { kind, titleFa, titleEn, dailyCountLimit, dailyAmountLimit, active, ...rest } = parsed.data
   const config = Object.fromEntries(Object.entries(rest).filter((e): e is [string, string] => typeof e[1] === 'string'))
   const input = { kind, titleFa, titleEn, dailyCountLimit, dailyAmountLimit, active, config }
@@ -173,7 +176,8 @@ export default function PaymentMethods() {
   const [params] = useSearchParams()
   const { t, fmt, locale } = useI18n()
   const editing = methods.find((m) => String(m.id) === params.get('edit'))
-  const newKind = KINDS.find((k) => k === params.get('new'))
+  // The create form stays open after a refused submission (the action's URL has no ?new=).
+  const newKind = KINDS.find((k) => k === params.get('new')) ?? (actionData?.form === 'create' ? actionData.kind : undefined)
   const errorsFor = (name: string): Record<string, string> => (actionData?.form === name ? (actionData.errors ?? {}) : {})
   return (
     <>
