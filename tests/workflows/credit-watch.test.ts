@@ -98,7 +98,7 @@ describe('the 24-hour rule', () => {
 
 describe('replay', () => {
   test('every finished workflow of this file replays without nondeterminism', async () => {
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'credit-watch')
     expect(errors).toEqual([])
     expect(replayed).toBe(h.started.size)
   })

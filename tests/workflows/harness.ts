@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { historyToJSON } from '@temporalio/common/lib/proto-utils'
 import type { Client, WorkflowHandle } from '@temporalio/client'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
@@ -215,14 +219,25 @@ export function panelUsers(marzban: FakeMarzban): { username: string; status: st
   return marzban.users() as never
 }
 
-/** Replays the recorded histories of every workflow in `workflowIds` with the current bundle; returns the number replayed. */
-export async function replayHistories(h: Harness, workflowIds: Iterable<string>): Promise<{ replayed: number; errors: string[] }> {
+/** Where recorded histories are kept for tests/workflows/replay.test.ts. */
+export const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url))
+
+/**
+ * Replays the histories of every finished workflow in `workflowIds` with the current bundle. With
+ * `RECORD_WORKFLOW_HISTORIES=1` the histories are also written to tests/workflows/histories/, so that later versions
+ * of the workflows are checked against them (tests/workflows/replay.test.ts).
+ */
+export async function replayHistories(h: Harness, workflowIds: Iterable<string>, label = 'run'): Promise<{ replayed: number; errors: string[] }> {
+  const record = process.env.RECORD_WORKFLOW_HISTORIES === '1'
+  if (record) await mkdir(HISTORIES_DIR, { recursive: true })
   const histories = async function* () {
     for (const workflowId of workflowIds) {
       const handle: WorkflowHandle = h.client.workflow.getHandle(workflowId)
       const description = await handle.describe()
       if (description.status.name === 'RUNNING') continue
-      yield { workflowId, history: await handle.fetchHistory() }
+      const history = await handle.fetchHistory()
+      if (record) await writeFile(path.join(HISTORIES_DIR, `${label}--${workflowId}.json`), historyToJSON(history))
+      yield { workflowId, history }
     }
   }
   let replayed = 0

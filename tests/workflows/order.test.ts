@@ -222,7 +222,7 @@ describe('placing an order', () => {
 
 describe('replay', () => {
   test('every finished workflow of this file replays without nondeterminism', async () => {
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'order')
     expect(errors).toEqual([])
     expect(replayed).toBeGreaterThan(0)
   })

@@ -175,7 +175,7 @@ describe('replay', () => {
       const handle = h.client.workflow.getHandle(id)
       if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test file done')
     }
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'payment')
     expect(errors).toEqual([])
     expect(replayed).toBe(h.started.size)
   })

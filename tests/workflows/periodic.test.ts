@@ -91,7 +91,7 @@ describe('periodic maintenance', () => {
 
 describe('replay', () => {
   test('every finished workflow of this file replays without nondeterminism', async () => {
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'periodic')
     expect(errors).toEqual([])
     expect(replayed).toBe(h.started.size)
   })

@@ -109,7 +109,7 @@ describe('refund', () => {
 
 describe('replay', () => {
   test('every finished workflow of this file replays without nondeterminism', async () => {
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'refund')
     expect(errors).toEqual([])
     expect(replayed).toBe(h.started.size)
   })

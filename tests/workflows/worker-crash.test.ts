@@ -109,7 +109,7 @@ describe('worker processes', () => {
 
 describe('replay', () => {
   test('every finished workflow of this file replays without nondeterminism', async () => {
-    const { replayed, errors } = await replayHistories(h, h.started)
+    const { replayed, errors } = await replayHistories(h, h.started, 'worker-crash')
     expect(errors).toEqual([])
     expect(replayed).toBe(h.started.size)
   })
