@@ -20,7 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Server } from 'node:http'
 import { Redis } from 'ioredis'
-import { getEnv, type Env } from '#config/env.ts'
+import { parseEnv, type Env } from '#config/env.ts'
 import { createDb, ensureDatabase, migrateLatest, type Db } from '#db/knex.ts'
 import { createLogger, errorMessage, type Logger, type LogLevel } from '../infra/logger.ts'
 import { createObservabilityApp, mountObservability } from '../infra/health.ts'
@@ -97,6 +97,10 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
   options.onStopReady?.(stop)
 
   try {
+    // 0. Everything the operator set must be valid before anything starts (the embedded default fills in
+    //    DATABASE_URL, APP_SECRET and TEMPORAL_ADDRESS later, so stand-ins are used for those here).
+    validEnv({ APP_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://check@127.0.0.1/check', ...dropEmpty(source) })
+
     // 1. Configuration the embedded default fills in before the env module validates everything.
     const filled: Record<string, string | undefined> = { ...source }
     if (!filled.APP_SECRET) {
@@ -125,7 +129,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
     logger.info('migrations', { applied: applied.length, names: applied })
     if (options.migrateOnly) {
       await stop()
-      return { url: undefined, env: getEnv(filled), temporal: undefined, firstAdmin: undefined, stop }
+      return { url: undefined, env: validEnv(filled), temporal: undefined, firstAdmin: undefined, stop }
     }
 
     // 3. Redis and Temporal.
@@ -143,7 +147,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
     filled.TEMPORAL_ADDRESS = temporal.address
     if (temporal.uiUrl && !filled.TEMPORAL_UI_URL) filled.TEMPORAL_UI_URL = temporal.uiUrl
 
-    const env = getEnv(filled)
+    const env = validEnv(filled)
     const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 })
     redis.on('error', (error) => logger.warn('redis-error', { error: errorMessage(error) }))
     onStop('redis client', () => redis.quit())
@@ -213,6 +217,19 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
     await stop()
     throw error
   }
+}
+
+function dropEmpty(source: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''))
+}
+
+/** The parsed configuration, or an error listing every problem (thrown, so what already runs is stopped). */
+function validEnv(source: Record<string, string | undefined>): Env {
+  const result = parseEnv(source)
+  if (result.ok) return result.env
+  throw new Error(
+    `the configuration has ${result.problems.length} problem(s):\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nSee the configuration table in README.md.`,
+  )
 }
 
 function banner(info: { url: string; temporal: TemporalHandle; firstAdmin?: { username: string; password: string }; data: string; embeddedPostgres: boolean }): string {

@@ -62,6 +62,22 @@ async function chownTree(dir: string, owner: { uid: number; gid: number }): Prom
   }
 }
 
+/**
+ * As root, the server runs as `postgres`, which must be able to walk down to `<data>/pg`. The data directory
+ * itself gets search permission for others (its files stay 0600); a parent that denies it is named in the error.
+ */
+async function letPostgresReach(dataDir: string): Promise<void> {
+  const stat = await fs.stat(dataDir)
+  if ((stat.mode & 0o001) === 0) await fs.chmod(dataDir, (stat.mode & 0o777) | 0o001)
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const mode = (await fs.stat(dir)).mode
+    if ((mode & 0o001) === 0) {
+      throw new Error(`the postgres user cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), which holds the data directory; run chmod o+x ${dir}, or set FLOWPANEL_DATA_DIR elsewhere`)
+    }
+    if (dir === path.dirname(dir)) break
+  }
+}
+
 async function initialise(dir: string, bins: Binaries, owner: { uid: number; gid: number } | undefined, logger: Logger): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 })
   if (owner) await chownTree(dir, owner)
@@ -116,6 +132,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   const bins = await binaries()
   const owner = await runAs()
   await fs.mkdir(options.dataDir, { recursive: true })
+  if (owner) await letPostgresReach(options.dataDir)
 
   const initialised = await fs
     .access(path.join(dir, 'PG_VERSION'))
