@@ -92,6 +92,18 @@ export interface Query {
   reject: (error: Error) => void
 }
 
+/** A workflow update (the update protocol's request → acceptance/rejection → response). */
+export interface Update {
+  id: string
+  request: Msg
+  /** requested: waiting for delivery; sent: delivered in the workflow task `sentGen`. */
+  state: 'requested' | 'sent' | 'accepted' | 'completed'
+  sentGen?: number
+  acceptedEventId?: number
+  outcome?: Msg
+  waiters: Set<() => void>
+}
+
 export interface Run {
   ns: Namespace
   workflowId: string
@@ -136,6 +148,7 @@ export interface Run {
   inFlight: number
   newExecutionRunId?: string
   stateTransitions: number
+  updates: Map<string, Update>
 }
 
 export const isOpen = (run: Run): boolean => run.status === 'RUNNING'

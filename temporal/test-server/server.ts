@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import { Clock, type TimeSkippingMode } from './clock.ts'
-import { RpcError, invalidArgument, notFound, type Handler, type Msg } from './grpc.ts'
-import type { Activity, Buffered, Child, Namespace, Query, Run, RunStatus, Wft } from './model.ts'
+import { RpcError, invalidArgument, lookupType, notFound, packAny, type Handler, type Msg } from './grpc.ts'
+import type { Activity, Buffered, Child, Namespace, Query, Run, RunStatus, Update, Wft } from './model.ts'
 import { isOpen } from './model.ts'
 import { SearchAttributeRegistry, Visibility } from './visibility.ts'
 import { commandAttributesKey, decodeToken, dur, encodeToken, eventAttributesKey, eventTypeName, toMs, ts } from './util.ts'
@@ -356,6 +356,18 @@ export class Engine {
     wft.timer = this.clock.after(run.wftTimeoutMs, () => this.wftTimedOut(run, gen))
     const queries: Msg = {}
     for (const q of wft.queries) if (!q.done) queries[q.id] = q.query
+    const messages: Msg[] = []
+    for (const update of run.updates.values()) {
+      if (update.state !== 'requested') continue
+      update.state = 'sent'
+      update.sentGen = gen
+      messages.push({
+        id: `${update.id}/request`,
+        protocolInstanceId: update.id,
+        eventId: started.eventId - 1,
+        body: packAny('temporal.api.update.v1.Request', update.request),
+      })
+    }
     return {
       taskToken: encodeToken({ k: 'w', n: run.ns.name, r: run.runId, g: gen }),
       workflowExecution: { workflowId: run.workflowId, runId: run.runId },
@@ -369,6 +381,7 @@ export class Engine {
       scheduledTime: ts(wft.scheduledTime),
       startedTime: ts(wft.startedTime),
       queries,
+      messages,
     }
   }
 
@@ -406,6 +419,7 @@ export class Engine {
     this.append(run, type, { scheduledEventId: wft.scheduledEventId, startedEventId: wft.startedEventId, ...attributes })
     run.wft = null
     const pending = wft.queries.filter((q) => !q.done)
+    for (const update of run.updates.values()) if (update.state === 'sent' && update.sentGen === wft.gen) update.state = 'requested'
     this.flushBuffer(run)
     run.queriesAfterWft.unshift(...pending)
     this.newWft(run, nextAttempt)
@@ -478,6 +492,7 @@ export class Engine {
       root: p.root ?? { workflowId: p.workflowId, runId },
       inFlight: 0,
       stateTransitions: 0,
+      updates: new Map(),
     }
     for (const [name, payload] of Object.entries<Msg>(run.searchAttributes)) {
       if (payload == null || isEmptyPayload(payload)) delete run.searchAttributes[name]
@@ -720,6 +735,7 @@ export class Engine {
     run.activities.clear()
     this.openRuns.delete(run)
     for (const q of pendingQueries) this.dispatchDirectQuery(q)
+    for (const update of run.updates.values()) this.wakeUpdate(update)
     this.applyParentClosePolicies(run)
     if (status !== 'CONTINUED_AS_NEW' && !attributes.newExecutionRunId) this.notifyParent(run, status, attributes)
     this.wakeWaiters(run)
@@ -750,13 +766,14 @@ export class Engine {
       this.afterWftEnded(run)
       throw invalidArgument(message)
     }
-    if (closeIndex >= 0 && run.buffer.length > 0) {
+    const undelivered = [...run.updates.values()].some((u) => u.state === 'requested')
+    if (closeIndex >= 0 && (run.buffer.length > 0 || undelivered)) {
       this.endWftUnsuccessfully(run, wft, 'WorkflowTaskFailed', { cause: 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND', identity }, 1)
       this.afterWftEnded(run)
       throw invalidArgument('UnhandledCommand')
     }
     try {
-      this.validateCommands(run, commands)
+      this.validateCommands(run, commands, r.messages ?? [])
     } catch (error) {
       if (!(error instanceof BadCommand)) throw error
       this.endWftUnsuccessfully(run, wft, 'WorkflowTaskFailed', { cause: error.failedCause, failure: { message: error.message }, identity }, wft.attempt + 1)
@@ -782,10 +799,24 @@ export class Engine {
     const after: (() => void)[] = []
     let needsWft = run.needsWft || Boolean(r.forceCreateNewWorkflowTask)
     run.needsWft = false
+    const messages = new Map<string, Msg>((r.messages ?? []).map((m: Msg) => [m.id, m]))
     for (const command of commands) {
+      if (command.commandType === 'COMMAND_TYPE_PROTOCOL_MESSAGE') {
+        const messageId: string = command.protocolMessageCommandAttributes?.messageId
+        const message = messages.get(messageId)
+        messages.delete(messageId)
+        if (message) this.applyUpdateMessage(run, message)
+        continue
+      }
       const result = this.applyCommand(run, command, completed.eventId, identity, after)
       if (result) needsWft = true
       if (!isOpen(run)) break
+    }
+    // Messages without a command (rejections) take effect after the commands.
+    for (const message of messages.values()) if (isOpen(run)) this.applyUpdateMessage(run, message)
+    for (const update of run.updates.values()) {
+      if (update.state === 'sent' && update.sentGen === wft.gen) update.state = 'requested'
+      if (update.state === 'requested') needsWft = true
     }
     if (isOpen(run)) {
       if (this.flushBuffer(run)) needsWft = true
@@ -815,7 +846,8 @@ export class Engine {
     return {}
   }
 
-  private validateCommands(run: Run, commands: Msg[]): void {
+  private validateCommands(run: Run, commands: Msg[], messages: Msg[]): void {
+    const messageIds = new Set(messages.map((m) => m.id))
     const timers = new Set(run.timers.keys())
     const activityIds = new Set([...run.activities.values()].map((a) => a.activityId))
     const children = new Set([...run.children.values()].map((c) => c.workflowId))
@@ -879,6 +911,11 @@ export class Engine {
             this.searchAttributes.validate(a.searchAttributes)
           } catch (error) {
             throw new BadCommand('WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES', (error as Error).message)
+          }
+          break
+        case 'COMMAND_TYPE_PROTOCOL_MESSAGE':
+          if (!messageIds.has(a.messageId)) {
+            throw new BadCommand('WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE', `Protocol message ${a.messageId} is not in the task completion.`)
           }
           break
         case 'COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK':
@@ -1727,6 +1764,124 @@ export class Engine {
     return run && run.workflowId === execution.workflowId && isOpen(run) ? run : undefined
   }
 
+  // ---------------------------------------------------------------- updates
+
+  private applyUpdateMessage(run: Run, message: Msg): void {
+    const body: Msg | undefined = message.body
+    const typeName = String(body?.type_url ?? '').replace(/^type.googleapis.com\//, '')
+    if (!body?.value || !typeName.startsWith('temporal.api.update.v1.')) return
+    const type = lookupType(typeName)
+    const decoded = type.toObject(type.decode(body.value), { longs: Number, enums: String, defaults: false, bytes: Buffer }) as Msg
+    const update = run.updates.get(message.protocolInstanceId)
+    switch (typeName) {
+      case 'temporal.api.update.v1.Acceptance': {
+        const event = this.append(run, 'WorkflowExecutionUpdateAccepted', {
+          protocolInstanceId: message.protocolInstanceId,
+          acceptedRequestMessageId: decoded.acceptedRequestMessageId,
+          acceptedRequestSequencingEventId: decoded.acceptedRequestSequencingEventId,
+          acceptedRequest: decoded.acceptedRequest,
+        })
+        if (update) {
+          update.state = 'accepted'
+          update.acceptedEventId = event.eventId
+          this.wakeUpdate(update)
+        }
+        return
+      }
+      case 'temporal.api.update.v1.Response': {
+        const acceptedEventId = update?.acceptedEventId ?? 0
+        this.append(run, 'WorkflowExecutionUpdateCompleted', { meta: decoded.meta, acceptedEventId, outcome: decoded.outcome })
+        if (update) {
+          update.state = 'completed'
+          update.outcome = decoded.outcome
+          this.wakeUpdate(update)
+        }
+        return
+      }
+      case 'temporal.api.update.v1.Rejection':
+        // A rejected update leaves no trace in history.
+        if (update) {
+          update.state = 'completed'
+          update.outcome = { failure: decoded.failure }
+          this.wakeUpdate(update)
+        }
+        return
+    }
+  }
+
+  private wakeUpdate(update: Update): void {
+    const waiters = [...update.waiters]
+    update.waiters.clear()
+    for (const wake of waiters) wake()
+  }
+
+  private updateStage(update: Update): number {
+    return update.state === 'completed' ? 3 : update.state === 'accepted' ? 2 : 1
+  }
+
+  private updateResponse(run: Run, update: Update): Msg {
+    return {
+      updateRef: { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, updateId: update.id },
+      outcome: update.state === 'completed' ? update.outcome : undefined,
+      stage: ['', 'UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED', 'UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED', 'UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED'][
+        this.updateStage(update)
+      ],
+    }
+  }
+
+  /** Answers once the update reaches `stage` (or the long poll ends, with the stage reached so far). */
+  private awaitUpdate(run: Run, update: Update, waitPolicy: Msg | undefined, call: grpc.ServerUnaryCall<Msg, Msg>): Msg | Promise<Msg> {
+    const wanted = { UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED: 1, UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED: 2, UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED: 3 }[
+      String(waitPolicy?.lifecycleStage ?? '')
+    ] ?? 2
+    const ready = () => this.updateStage(update) >= wanted
+    const closedError = () => notFound('workflow execution already completed')
+    if (ready()) return this.updateResponse(run, update)
+    if (!isOpen(run)) throw closedError()
+    return new Promise<Msg>((resolve, reject) => {
+      let done = false
+      const finish = (fn: () => void) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        update.waiters.delete(wake)
+        fn()
+      }
+      const wake = () => {
+        if (ready()) finish(() => resolve(this.updateResponse(run, update)))
+        else if (!isOpen(run)) finish(() => reject(closedError()))
+        else update.waiters.add(wake)
+      }
+      const timer = setTimeout(() => finish(() => resolve(this.updateResponse(run, update))), this.pollTimeout(call))
+      call.on('cancelled', () => finish(() => resolve({})))
+      update.waiters.add(wake)
+    })
+  }
+
+  updateWorkflowExecution(r: Msg, call: grpc.ServerUnaryCall<Msg, Msg>): Msg | Promise<Msg> {
+    const ns = this.namespace(r.namespace)
+    const run = this.findRun(ns, r.workflowExecution, r.firstExecutionRunId)
+    const updateId: string | undefined = r.request?.meta?.updateId
+    if (!updateId) throw invalidArgument('Update ID is not set on request.')
+    if (!r.request?.input?.name) throw invalidArgument('Update name is not set on request.')
+    let update = run.updates.get(updateId)
+    if (!update) {
+      if (!isOpen(run)) throw notFound('workflow execution already completed')
+      update = { id: updateId, request: r.request, state: 'requested', waiters: new Set() }
+      run.updates.set(updateId, update)
+      this.scheduleWft(run)
+    }
+    return this.awaitUpdate(run, update, r.waitPolicy, call)
+  }
+
+  pollWorkflowExecutionUpdate(r: Msg, call: grpc.ServerUnaryCall<Msg, Msg>): Msg | Promise<Msg> {
+    const ns = this.namespace(r.namespace)
+    const run = this.findRun(ns, r.updateRef?.workflowExecution)
+    const update = run.updates.get(r.updateRef?.updateId)
+    if (!update) throw notFound(`update ${r.updateRef?.updateId} not found`)
+    return this.awaitUpdate(run, update, r.waitPolicy, call)
+  }
+
   // ---------------------------------------------------------------- queries
 
   queryWorkflow(r: Msg, call: grpc.ServerUnaryCall<Msg, Msg>): Msg | Promise<Msg> {
@@ -1992,7 +2147,7 @@ export class Engine {
         id: ns.id,
         state: 'NAMESPACE_STATE_REGISTERED',
         description: 'in-memory test namespace',
-        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false },
+        capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true },
       },
       config: {
         workflowExecutionRetentionTtl: dur(86_400_000),
@@ -2021,6 +2176,8 @@ export class Engine {
       RequestCancelWorkflowExecution: (r) => this.requestCancelWorkflowExecution(r),
       TerminateWorkflowExecution: (r) => this.terminateWorkflowExecution(r),
       QueryWorkflow: (r, call) => this.queryWorkflow(r, call),
+      UpdateWorkflowExecution: (r, call) => this.updateWorkflowExecution(r, call),
+      PollWorkflowExecutionUpdate: (r, call) => this.pollWorkflowExecutionUpdate(r, call),
       RespondQueryTaskCompleted: (r) => this.respondQueryTaskCompleted(r),
       GetWorkflowExecutionHistory: (r, call) => this.getWorkflowExecutionHistory(r, call),
       GetWorkflowExecutionHistoryReverse: (r) => {

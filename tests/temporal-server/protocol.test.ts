@@ -212,3 +212,43 @@ describe('launcher', () => {
     expect(code).toBe('SIGKILL')
   })
 })
+
+describe('update protocol', () => {
+  test('an update request rides on a workflow task and its acceptance and response are written to history', async () => {
+    const { workflowId, runId, taskQueue } = await start()
+    const first = await pollTask(taskQueue)
+    await service().respondWorkflowTaskCompleted({ taskToken: first.taskToken, commands: [] })
+    const pending = service().updateWorkflowExecution({
+      namespace,
+      workflowExecution: { workflowId },
+      waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+      request: { meta: { updateId: 'u1', identity: 'raw' }, input: { name: 'approve' } },
+    })
+    const task = await pollTask(taskQueue)
+    expect(task.messages).toHaveLength(1)
+    const message = task.messages![0]!
+    expect(message.protocolInstanceId).toBe('u1')
+    const request = temporal.api.update.v1.Request.decode(message.body!.value!)
+    const pack = (name: string, bytes: Uint8Array) => ({ type_url: `type.googleapis.com/temporal.api.update.v1.${name}`, value: bytes })
+    const acceptance = temporal.api.update.v1.Acceptance.encode({
+      acceptedRequestMessageId: message.id,
+      acceptedRequestSequencingEventId: message.eventId,
+      acceptedRequest: request,
+    }).finish()
+    const response = temporal.api.update.v1.Response.encode({ meta: request.meta, outcome: { success: { payloads: [] } } }).finish()
+    await service().respondWorkflowTaskCompleted({
+      taskToken: task.taskToken,
+      messages: [
+        { id: 'u1/accept', protocolInstanceId: 'u1', body: pack('Acceptance', acceptance) },
+        { id: 'u1/complete', protocolInstanceId: 'u1', body: pack('Response', response) },
+      ],
+      commands: [
+        { commandType: CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, protocolMessageCommandAttributes: { messageId: 'u1/accept' } },
+        { commandType: CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, protocolMessageCommandAttributes: { messageId: 'u1/complete' } },
+      ],
+    })
+    const result = await pending
+    expect(result.outcome?.success).toBeDefined()
+    expect((await eventTypes(workflowId, runId)).slice(-3)).toEqual(['WORKFLOW_TASK_COMPLETED', 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 'WORKFLOW_EXECUTION_UPDATE_COMPLETED'])
+  })
+})

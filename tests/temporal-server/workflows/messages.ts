@@ -1,4 +1,4 @@
-import { condition, defineQuery, defineSignal, setHandler, sleep } from '@temporalio/workflow'
+import { ApplicationFailure, condition, defineQuery, defineSignal, defineUpdate, setHandler, sleep } from '@temporalio/workflow'
 
 export const addItemSignal = defineSignal<[string]>('addItem')
 export const finishSignal = defineSignal('finish')
@@ -33,4 +33,31 @@ export async function busySignals(): Promise<number> {
   setHandler(addItemSignal, () => void count++)
   for (let i = 0; i < 5; i++) await sleep(10)
   return count
+}
+
+export const approveUpdate = defineUpdate<string, [number]>('approve')
+export const approvedQuery = defineQuery<number[]>('approved')
+
+/** Takes approvals as updates (validated, possibly slow) until `finish`. */
+export async function approvals(input: { slowMs?: number } = {}): Promise<number[]> {
+  const approved: number[] = []
+  let finished = false
+  setHandler(
+    approveUpdate,
+    async (amount) => {
+      if (amount === 13) throw ApplicationFailure.create({ type: 'Unlucky', message: 'amount 13 is refused by the handler' })
+      if (amount >= 500) await sleep(input.slowMs ?? 3_600_000)
+      approved.push(amount)
+      return `approved ${amount}`
+    },
+    {
+      validator: (amount) => {
+        if (amount <= 0) throw new Error(`amount must be positive, got ${amount}`)
+      },
+    },
+  )
+  setHandler(approvedQuery, () => approved)
+  setHandler(finishSignal, () => void (finished = true))
+  await condition(() => finished)
+  return approved
 }
