@@ -1,29 +1,67 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { useLoaderData } from '@remix-run/react'
+import { Link, useLoaderData } from '@remix-run/react'
 import { getWallet } from '#db/ledger.ts'
+import { countAccountsByStatus, listOpenOrdersOfUser } from '#db/shop.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
-import { Card, PageHeader } from '~/components/page.tsx'
+import { Notice } from '~/components/forms.tsx'
+import { Card, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { requireRole } from '~/utils/auth.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
+import { creditRuleFor } from '~/utils/shop.server.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'agent')
   const wallet = await getWallet(context.db, user.id)
-  return { name: user.displayName ?? user.username, usable: wallet.usable, confirmed: wallet.confirmed, pending: wallet.pending }
+  const [rule, accounts, openOrders] = await Promise.all([creditRuleFor(context, wallet), countAccountsByStatus(context.db, user.id), listOpenOrdersOfUser(context.db, user.id)])
+  return {
+    name: user.displayName ?? user.username,
+    usable: wallet.usable,
+    confirmed: wallet.confirmed,
+    pending: wallet.pending,
+    rule,
+    accounts,
+    openOrders,
+  }
 }
 
 export default function AgentHome() {
-  const { name, usable, confirmed, pending } = useLoaderData<typeof loader>()
-  const { t, fmt } = useI18n()
+  const { name, usable, confirmed, pending, rule, accounts, openOrders } = useLoaderData<typeof loader>()
+  const { t, fmt, locale } = useI18n()
+  const s = t.shop
   return (
     <>
-      <PageHeader title={t.home.agentTitle} />
+      <PageHeader title={t.home.agentTitle}>
+        <Link to="/agent/users/new" className="btn btn-primary">
+          {s.nav.newUser}
+        </Link>
+        <Link to="/agent/wallet" className="btn">
+          {s.wallet.topUp}
+        </Link>
+      </PageHeader>
       <p>{t.home.welcome(name)}</p>
+      {usable < 0n ? (
+        <div data-testid="negative-credit-banner">
+          <Notice kind="error">
+            <strong>{s.dashboard.negativeTitle(fmt.money(usable))}</strong>
+            <br />
+            {rule.phase === 'disabled'
+              ? s.dashboard.ruleRan(fmt.number(rule.disabledCount))
+              : rule.firesAt
+                ? s.dashboard.ruleFiresAt(fmt.dateTime(rule.firesAt), fmt.relative(rule.firesAt))
+                : s.dashboard.ruleSoon}
+            <br />
+            {s.dashboard.ordersBlocked(fmt.money(-usable))}
+          </Notice>
+        </div>
+      ) : null}
       <div className="grid">
         <Card>
           <div className="stat">
-            <span className="label">{t.agents.usable}</span>
-            <span className={`value ${usable < 0n ? 'negative' : ''}`}>{fmt.money(usable)}</span>
+            <span className="label">{s.dashboard.usable}</span>
+            <span className={`value ${usable < 0n ? 'negative' : ''}`} data-testid="usable-credit">
+              {fmt.money(usable)}
+            </span>
+            <small className="muted">{s.dashboard.usableHint}</small>
           </div>
         </Card>
         <Card>
@@ -35,10 +73,35 @@ export default function AgentHome() {
         <Card>
           <div className="stat">
             <span className="label">{t.agents.pending}</span>
-            <span className="value">{fmt.money(pending)}</span>
+            <span className="value" data-testid="pending-credit">
+              {fmt.money(pending)}
+            </span>
+          </div>
+        </Card>
+        <Card>
+          <div className="stat">
+            <span className="label">{t.dashboard.activeAccounts}</span>
+            <span className="value">{fmt.number(accounts.active)}</span>
+            <small className="muted">
+              <Link to="/agent/users">{s.dashboard.allUsers}</Link>
+            </small>
           </div>
         </Card>
       </div>
+      {openOrders.length > 0 ? (
+        <Card title={s.dashboard.openOrders}>
+          <ul className="plain-list">
+            {openOrders.map((o) => (
+              <li key={o.id}>
+                <Link to={`/agent/orders/${o.id}`}>
+                  #{fmt.number(o.id)} · {locale === 'fa' ? o.planNameFa : o.planNameEn}
+                </Link>{' '}
+                <StatusBadge status={o.status} label={t.orders.statuses[o.status]} />
+              </li>
+            ))}
+          </ul>
+        </Card>
+      ) : null}
     </>
   )
 }

@@ -15,7 +15,16 @@ export default function AgentLayout() {
   const { t } = useI18n()
   return (
     <div className="console">
-      <ConsoleNav items={[{ to: '/agent', label: t.nav.dashboard, end: true }, { to: '/settings', label: t.nav.settings }]} />
+      <ConsoleNav
+        items={[
+          { to: '/agent', label: t.nav.dashboard, end: true },
+          { to: '/agent/users/new', label: t.shop.nav.newUser },
+          { to: '/agent/users', label: t.shop.nav.users, end: true },
+          { to: '/agent/wallet', label: t.shop.nav.wallet },
+          { to: '/agent/api-tokens', label: t.shop.nav.apiTokens },
+          { to: '/settings', label: t.nav.settings },
+        ]}
+      />
       <div>
         <Outlet />
       </div>

@@ -1,30 +1,62 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { useLoaderData } from '@remix-run/react'
+import { Link, useLoaderData } from '@remix-run/react'
 import { getWallet } from '#db/ledger.ts'
+import { countAccountsByStatus, listOpenOrdersOfUser } from '#db/shop.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
-import { Card, PageHeader } from '~/components/page.tsx'
+import { Card, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { requireRole } from '~/utils/auth.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'customer')
-  const wallet = await getWallet(context.db, user.id)
-  return { name: user.displayName ?? user.username, balance: wallet.confirmed }
+  const [wallet, accounts, openOrders] = await Promise.all([getWallet(context.db, user.id), countAccountsByStatus(context.db, user.id), listOpenOrdersOfUser(context.db, user.id)])
+  return { name: user.displayName ?? user.username, balance: wallet.confirmed, pending: wallet.pending, accounts, openOrders }
 }
 
 export default function CustomerHome() {
-  const { name, balance } = useLoaderData<typeof loader>()
-  const { t, fmt } = useI18n()
+  const { name, balance, pending, accounts, openOrders } = useLoaderData<typeof loader>()
+  const { t, fmt, locale } = useI18n()
+  const s = t.shop
   return (
     <>
-      <PageHeader title={t.home.customerTitle} />
+      <PageHeader title={t.home.customerTitle}>
+        <Link to="/customer/buy" className="btn btn-primary">
+          {s.nav.buy}
+        </Link>
+      </PageHeader>
       <p>{t.home.welcome(name)}</p>
-      <Card>
-        <div className="stat">
-          <span className="label">{t.home.balance}</span>
-          <span className="value">{fmt.money(balance)}</span>
-        </div>
-      </Card>
+      <div className="grid">
+        <Card>
+          <div className="stat">
+            <span className="label">{t.home.balance}</span>
+            <span className="value">{fmt.money(balance)}</span>
+            {pending > 0n ? <small className="muted">{s.customer.pendingHint(fmt.money(pending))}</small> : null}
+          </div>
+        </Card>
+        <Card>
+          <div className="stat">
+            <span className="label">{t.dashboard.activeAccounts}</span>
+            <span className="value">{fmt.number(accounts.active)}</span>
+            <small className="muted">
+              <Link to="/customer/accounts">{s.nav.accounts}</Link>
+            </small>
+          </div>
+        </Card>
+      </div>
+      {openOrders.length > 0 ? (
+        <Card title={s.dashboard.openOrders}>
+          <ul className="plain-list">
+            {openOrders.map((o) => (
+              <li key={o.id}>
+                <Link to={`/customer/orders/${o.id}`}>
+                  #{fmt.number(o.id)} · {locale === 'fa' ? o.planNameFa : o.planNameEn}
+                </Link>{' '}
+                <StatusBadge status={o.status} label={t.orders.statuses[o.status]} />
+              </li>
+            ))}
+          </ul>
+        </Card>
+      ) : null}
     </>
   )
 }

@@ -15,7 +15,15 @@ export default function CustomerLayout() {
   const { t } = useI18n()
   return (
     <div className="console">
-      <ConsoleNav items={[{ to: '/customer', label: t.nav.dashboard, end: true }, { to: '/settings', label: t.nav.settings }]} />
+      <ConsoleNav
+        items={[
+          { to: '/customer', label: t.nav.dashboard, end: true },
+          { to: '/customer/buy', label: t.shop.nav.buy },
+          { to: '/customer/accounts', label: t.shop.nav.accounts },
+          { to: '/customer/payments', label: t.shop.nav.payments },
+          { to: '/settings', label: t.nav.settings },
+        ]}
+      />
       <div>
         <Outlet />
       </div>
