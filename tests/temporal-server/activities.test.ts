@@ -125,3 +125,9 @@ describe('activities', () => {
     expect(await handle.result()).toBe('completed from outside')
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})

@@ -133,3 +133,9 @@ describe('replay', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: await conformanceBundle() }, history, handle.workflowId)).rejects.toThrow()
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})

@@ -74,3 +74,9 @@ describe('markers', () => {
     }
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})

@@ -39,6 +39,11 @@ export interface Suite {
   id(prefix: string): string
   /** Starts another worker on the suite's task queue (for worker hand-over tests). */
   newWorker(): Promise<Worker>
+  /**
+   * Replays every closed workflow on the suite's task queue with core's replayer, a strict check of event order, ids
+   * and attributes. Returns the workflow ids that failed, with the error.
+   */
+  replayAll(): Promise<{ replayed: number; failures: string[] }>
   teardown(): Promise<void>
 }
 
@@ -75,6 +80,18 @@ export async function startSuite(name: string): Promise<Suite> {
     pick: (long, short) => (env.supportsTimeSkipping ? long : short),
     id: (prefix) => `${prefix}-${randomUUID()}`,
     newWorker,
+    async replayAll() {
+      const histories = []
+      for await (const info of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus != 'Running'` })) {
+        const handle = env.client.workflow.getHandle(info.workflowId, info.runId)
+        histories.push({ workflowId: info.workflowId, history: await handle.fetchHistory() })
+      }
+      const failures: string[] = []
+      for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+        if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`)
+      }
+      return { replayed: histories.length, failures }
+    },
     async teardown() {
       if (worker.getState() === 'RUNNING') worker.shutdown()
       await running

@@ -174,3 +174,9 @@ describe('workers', () => {
     expect(result).toEqual(['before', 'after'])
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})

@@ -152,3 +152,9 @@ describe('signals and queries', () => {
     await expect(handle.signal(workflows.addItemSignal, 'late')).rejects.toThrow()
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})

@@ -53,3 +53,9 @@ describe('updates', () => {
     await Worker.runReplayHistory({ workflowBundle: await conformanceBundle() }, history, handle.workflowId)
   })
 })
+
+test('every workflow history recorded in this file replays cleanly', async () => {
+  const { replayed, failures } = await suite.replayAll()
+  expect(failures).toEqual([])
+  expect(replayed).toBeGreaterThan(0)
+})
