@@ -1,3 +1,4 @@
+import { createBroadcastActivities } from './broadcast.ts'
 import { createCreditWatchActivities } from './credit-watch.ts'
 import { resolveDeps, type ActivityDeps } from './deps.ts'
 import { createNotificationActivities } from './notifications.ts'
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRefundActivities(resolved),
     ...createCreditWatchActivities(resolved),
     ...createPeriodicActivities(resolved),
+    ...createBroadcastActivities(resolved),
   }
 }
 
