@@ -10,6 +10,14 @@ export async function loadCommands(): Promise<Command[]> {
     import('./report.ts'),
     import('./backup.ts'),
     import('./panel.ts'),
+    import('./agent.ts'),
+    import('./customer.ts'),
+    import('./plan.ts'),
+    import('./wallet.ts'),
+    import('./payment.ts'),
+    import('./order.ts'),
+    import('./account.ts'),
+    import('./workflows.ts'),
   ] as Promise<{ commands: Command[] }>[])
   return modules.flatMap((m) => m.commands)
 }
