@@ -1,22 +1,9 @@
-import type { Readable } from 'node:stream'
-import type { Db } from '#db/knex.ts'
-import {
-  streamAccounts,
-  streamAgentSummary,
-  streamLedger,
-  streamOrders,
-  streamPayments,
-  type AccountReportRow,
-  type AgentSummaryRow,
-  type LedgerReportRow,
-  type OrderReportRow,
-  type PaymentReportRow,
-  type ReportWindow,
-} from '#db/reports.ts'
+import type { AccountReportRow, AgentSummaryRow, LedgerReportRow, OrderReportRow, PaymentReportRow } from '#db/reports.ts'
 
 /**
  * What each report contains: its sheet name, and its columns with headers in both languages, a
  * cell kind (which decides the Excel type and number format) and how to read the value from a row.
+ * No I/O here (the rows come from db/reports.ts, wired in workbook.ts), so pages may import it.
  */
 
 export const REPORT_KINDS = ['orders', 'payments', 'ledger', 'agents', 'accounts'] as const
@@ -55,7 +42,6 @@ export interface ReportDefinition<Row> {
   sheet: { fa: string; en: string }
   title: { fa: string; en: string }
   columns: Column<Row>[]
-  rows: (db: Db, window: ReportWindow) => Readable
 }
 
 const LABELS_FA: Record<string, string> = {
@@ -110,7 +96,6 @@ const orders: ReportDefinition<OrderReportRow> = {
   kind: 'orders',
   sheet: { fa: 'سفارش‌ها', en: 'Orders' },
   title: { fa: 'گزارش سفارش‌ها', en: 'Orders report' },
-  rows: streamOrders,
   columns: [
     col({ key: 'id', header: { fa: 'شماره', en: 'Order' }, kind: 'id', width: 9, value: (r) => r.id }),
     col({ key: 'createdAt', header: { fa: 'تاریخ', en: 'Created' }, kind: 'datetime', width: 18, value: (r) => r.createdAt }),
@@ -135,7 +120,6 @@ const payments: ReportDefinition<PaymentReportRow> = {
   kind: 'payments',
   sheet: { fa: 'پرداخت‌ها', en: 'Payments' },
   title: { fa: 'گزارش پرداخت‌ها', en: 'Payments report' },
-  rows: streamPayments,
   columns: [
     col({ key: 'id', header: { fa: 'شماره', en: 'Payment' }, kind: 'id', width: 9, value: (r) => r.id }),
     col({ key: 'createdAt', header: { fa: 'تاریخ', en: 'Created' }, kind: 'datetime', width: 18, value: (r) => r.createdAt }),
@@ -157,7 +141,6 @@ const ledger: ReportDefinition<LedgerReportRow> = {
   kind: 'ledger',
   sheet: { fa: 'دفتر کل', en: 'Ledger' },
   title: { fa: 'گزارش دفتر کل', en: 'Ledger report' },
-  rows: streamLedger,
   columns: [
     col({ key: 'id', header: { fa: 'شماره', en: 'Entry' }, kind: 'id', width: 10, value: (r) => r.id }),
     col({ key: 'createdAt', header: { fa: 'تاریخ', en: 'Created' }, kind: 'datetime', width: 18, value: (r) => r.createdAt }),
@@ -180,7 +163,6 @@ const agents: ReportDefinition<AgentSummaryRow> = {
   kind: 'agents',
   sheet: { fa: 'نمایندگان', en: 'Agents' },
   title: { fa: 'خلاصه نمایندگان', en: 'Agents summary' },
-  rows: streamAgentSummary,
   columns: [
     col({ key: 'userId', header: { fa: 'شناسه', en: 'User id' }, kind: 'id', width: 9, value: (r) => r.userId }),
     col({ key: 'username', header: { fa: 'نام کاربری', en: 'Username' }, kind: 'text', width: 18, value: (r) => r.username }),
@@ -203,7 +185,6 @@ const accounts: ReportDefinition<AccountReportRow> = {
   kind: 'accounts',
   sheet: { fa: 'اکانت‌ها', en: 'Accounts' },
   title: { fa: 'گزارش اکانت‌ها', en: 'Accounts report' },
-  rows: streamAccounts,
   columns: [
     col({ key: 'id', header: { fa: 'شماره', en: 'Account' }, kind: 'id', width: 9, value: (r) => r.id }),
     col({ key: 'createdAt', header: { fa: 'تاریخ ساخت', en: 'Created' }, kind: 'datetime', width: 18, value: (r) => r.createdAt }),

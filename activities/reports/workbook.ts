@@ -1,6 +1,8 @@
 import type { Writable } from 'node:stream'
 import ExcelJS from 'exceljs'
+import type { Readable } from 'node:stream'
 import type { Db } from '#db/knex.ts'
+import { streamAccounts, streamAgentSummary, streamLedger, streamOrders, streamPayments, type ReportWindow } from '#db/reports.ts'
 import { currencyName } from '#domain/money.ts'
 import { dayRange, formatJalaliDate, formatJalaliDateTime, gregorianToJalali, wallClock, type CalendarDate } from './calendar.ts'
 import { label, REPORTS, type CellKind, type Column, type ReportKind, type ReportLocale } from './definitions.ts'
@@ -27,6 +29,14 @@ export interface WriteReportResult {
   rows: number
   /** Column key → exact sum, as a decimal string for money and counts. */
   totals: Record<string, string>
+}
+
+const ROWS: Record<ReportKind, (db: Db, window: ReportWindow) => Readable> = {
+  orders: streamOrders,
+  payments: streamPayments,
+  ledger: streamLedger,
+  agents: streamAgentSummary,
+  accounts: streamAccounts,
 }
 
 const GIB = 1024 ** 3
@@ -130,7 +140,7 @@ export async function writeReport(input: WriteReportInput): Promise<WriteReportR
   for (const c of columns) if (c.total) sums.set(c.key, { exact: 0n, approx: 0 })
 
   let rows = 0
-  const stream = definition.rows(input.db, { from: range.from, until: range.until })
+  const stream = ROWS[input.kind](input.db, { from: range.from, until: range.until })
   for await (const row of stream as AsyncIterable<Record<string, unknown>>) {
     const values: ExcelJS.CellValue[] = []
     for (const c of columns) {
