@@ -149,6 +149,8 @@ export interface Run {
   newExecutionRunId?: string
   stateTransitions: number
   updates: Map<string, Update>
+  /** True while the first workflow task waits out a start delay or retry/continue-as-new backoff. */
+  awaitingFirstTask: boolean
 }
 
 export const isOpen = (run: Run): boolean => run.status === 'RUNNING'

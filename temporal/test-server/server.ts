@@ -231,7 +231,8 @@ export class Engine {
       return
     }
     entry.apply()
-    this.scheduleWft(run)
+    // During the first task's backoff, events wait for it, as on the real server.
+    if (!run.awaitingFirstTask) this.scheduleWft(run)
   }
 
   private flushBuffer(run: Run): boolean {
@@ -493,6 +494,7 @@ export class Engine {
       inFlight: 0,
       stateTransitions: 0,
       updates: new Map(),
+      awaitingFirstTask: false,
     }
     for (const [name, payload] of Object.entries<Msg>(run.searchAttributes)) {
       if (payload == null || isEmptyPayload(payload)) delete run.searchAttributes[name]
@@ -542,9 +544,16 @@ export class Engine {
         identity: p.signal.identity,
       })
     }
-    if (runTimeoutMs > 0) run.runTimers.push(this.clock.after(runTimeoutMs, () => this.timeOutRun(run)))
-    if (p.firstWftBackoffMs && p.firstWftBackoffMs > 0) {
-      run.runTimers.push(this.clock.after(p.firstWftBackoffMs, () => this.scheduleWft(run)))
+    const backoffMs = p.firstWftBackoffMs ?? 0
+    if (runTimeoutMs > 0) run.runTimers.push(this.clock.after(backoffMs + runTimeoutMs, () => this.timeOutRun(run)))
+    if (backoffMs > 0) {
+      run.awaitingFirstTask = true
+      run.runTimers.push(
+        this.clock.after(backoffMs, () => {
+          run.awaitingFirstTask = false
+          this.scheduleWft(run)
+        }),
+      )
     } else {
       this.newWft(run, 1)
     }
@@ -1869,7 +1878,7 @@ export class Engine {
       if (!isOpen(run)) throw notFound('workflow execution already completed')
       update = { id: updateId, request: r.request, state: 'requested', waiters: new Set() }
       run.updates.set(updateId, update)
-      this.scheduleWft(run)
+      if (!run.awaitingFirstTask) this.scheduleWft(run)
     }
     return this.awaitUpdate(run, update, r.waitPolicy, call)
   }

@@ -25,6 +25,20 @@ describe('timeouts of the workflow itself', () => {
   })
 })
 
+describe('start delay', () => {
+  test('a delayed start holds the first workflow task, and early signals wait for it', async () => {
+    const { env, taskQueue } = suite
+    const delayMs = suite.pick(24 * 3_600_000, 1000)
+    const handle = await env.client.workflow.start(workflows.collector, { taskQueue, workflowId: suite.id('delayed'), args: [{ expect: 1 }], startDelay: delayMs })
+    await handle.signal(workflows.addItemSignal, 'early')
+    expect(await handle.result()).toEqual(['early'])
+    const history = await handle.fetchHistory()
+    const startedAt = Number(history.events![0]!.eventTime!.seconds) * 1000
+    const firstTask = history.events!.find((e) => e.workflowTaskScheduledEventAttributes)!
+    expect(Number(firstTask.eventTime!.seconds) * 1000 - startedAt).toBeGreaterThanOrEqual(delayMs - 1000)
+  })
+})
+
 describe('memo and search attributes', () => {
   test('start values and upserts are visible in describe and usable in list queries', async () => {
     const { env, taskQueue } = suite
