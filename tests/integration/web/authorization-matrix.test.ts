@@ -27,9 +27,9 @@ interface Route {
 function toUrl(file: string, ids: Record<string, string>): string {
   const name = file.replace(/\.(tsx|ts)$/, '')
   const segments = name
-    .replace(/\[\.\]/g, '\u0000')
+    .replaceAll('[.]', '\u2024')
     .split('.')
-    .map((s) => s.replace(/\u0000/g, '.'))
+    .map((s) => s.replaceAll('\u2024', '.'))
     .filter((s) => s !== '_index' && !s.startsWith('_'))
     .map((s) => s.replace(/_$/, ''))
     .map((s) => (s === '$' ? 'anything' : s.startsWith('$') ? (ids[`${name}:${s}`] ?? ids[s] ?? '1') : s))

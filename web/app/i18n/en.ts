@@ -386,6 +386,7 @@ export const en = {
     nextRetry: 'Next retry',
     healthy: 'Running normally',
     notOrder: 'Only order workflows accept this action.',
+    step: 'Step',
   },
   audit: {
     title: 'Audit log',

@@ -385,6 +385,7 @@ export const fa: Dictionary = {
     nextRetry: 'تلاش بعدی',
     healthy: 'اجرای عادی',
     notOrder: 'فقط گردش‌کارهای سفارش این عملیات را می‌پذیرند.',
+    step: 'مرحله',
   },
   audit: {
     title: 'گزارش رویدادها',

@@ -10,7 +10,7 @@ import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { adminAction } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
-import { KNOWN_TYPES, listRunningWorkflows, temporalUiLink, toOpsWorkflow, type OpsWorkflow } from '~/utils/ops.server.ts'
+import { KNOWN_TYPES, listRunningWorkflows, temporalUiLink, toOpsWorkflow, withLiveStatus, type OpsWorkflow } from '~/utils/ops.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 import { withTemporal } from '~/utils/workflows.server.ts'
@@ -25,7 +25,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const outcome = await withTemporal(context, async (client) => {
     if (single) {
       try {
-        return { rows: [toOpsWorkflow(await client.workflow.getHandle(single).describe())], truncated: false }
+        return { rows: [await withLiveStatus(client, toOpsWorkflow(await client.workflow.getHandle(single).describe()))], truncated: false }
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return { rows: [] as OpsWorkflow[], truncated: false }
         throw error
@@ -155,6 +155,28 @@ export default function Workflows() {
             <p className="muted">
               {t.workflows.started}: {fmt.dateTime(w.startTime)}
             </p>
+            {w.live ? (
+              <dl className="kv" data-testid="workflow-live">
+                <dt>{t.workflows.step}</dt>
+                <dd>
+                  <Ltr>{w.live.step}</Ltr>
+                </dd>
+                {w.live.attempt > 0 ? (
+                  <>
+                    <dt>{t.workflows.attempt}</dt>
+                    <dd data-testid="workflow-attempt">{fmt.number(w.live.attempt)}</dd>
+                  </>
+                ) : null}
+                {w.live.lastError ? (
+                  <>
+                    <dt>{t.workflows.lastFailure}</dt>
+                    <dd>
+                      <pre className="failure">{w.live.lastError}</pre>
+                    </dd>
+                  </>
+                ) : null}
+              </dl>
+            ) : null}
             {w.pendingActivities.length > 0 ? (
               <div className="table-wrap">
                 <table>

@@ -1,5 +1,5 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client'
-import { WORKFLOW_TYPES } from '#temporal/messages.ts'
+import { orderStatusQuery, refundStatusQuery, WORKFLOW_TYPES } from '#temporal/messages.ts'
 
 /** What the ops page shows about one workflow execution. */
 export interface OpsWorkflow {
@@ -11,7 +11,9 @@ export interface OpsWorkflow {
   closeTime: Date | null
   historyLength: number
   pendingActivities: OpsActivity[]
-  /** An activity is retrying (attempt > 1) or has failed at least once. */
+  /** The workflow's own account of its progress (order and refund workflows retry panel steps themselves). */
+  live: { step: string; attempt: number; lastError: string | null } | null
+  /** An activity is retrying (attempt > 1) or has failed, or the workflow reports a failed attempt. */
   stuck: boolean
 }
 
@@ -60,8 +62,30 @@ export function toOpsWorkflow(d: WorkflowExecutionDescription): OpsWorkflow {
     closeTime: d.closeTime ?? null,
     historyLength: d.historyLength,
     pendingActivities,
+    live: null,
     stuck: pendingActivities.some((a) => a.attempt > 1 || a.lastFailure !== null),
   }
+}
+
+/** Adds what the workflow itself says about its step, attempt and last error (order and refund workflows). */
+export async function withLiveStatus(client: Client, row: OpsWorkflow): Promise<OpsWorkflow> {
+  if (row.status !== 'RUNNING') return row
+  const handle = client.workflow.getHandle(row.workflowId)
+  try {
+    if (row.type === WORKFLOW_TYPES.orderToProvision) {
+      const s = await handle.query(orderStatusQuery)
+      const live = { step: s.step, attempt: s.attempt, lastError: s.lastError }
+      return { ...row, live, stuck: row.stuck || s.lastError !== null || s.attempt > 1 }
+    }
+    if (row.type === WORKFLOW_TYPES.refundAccount) {
+      const s = await handle.query(refundStatusQuery)
+      const live = { step: s.step, attempt: 0, lastError: s.lastError }
+      return { ...row, live, stuck: row.stuck || s.lastError !== null }
+    }
+  } catch {
+    // A workflow that cannot answer queries right now is listed with what describe() told.
+  }
+  return row
 }
 
 export const KNOWN_TYPES = Object.values(WORKFLOW_TYPES) as string[]
@@ -92,7 +116,7 @@ export async function listRunningWorkflows(client: Client, options: { type?: str
         client.workflow
           .getHandle(id)
           .describe()
-          .then(toOpsWorkflow)
+          .then((d) => withLiveStatus(client, toOpsWorkflow(d)))
           .catch(() => null),
       ),
     )
