@@ -203,7 +203,7 @@ export async function findLive(context: AppLoadContext, kind: LiveKind, id: numb
   let live: LiveStatus | undefined
   try {
     const client = await context.temporal.getClient()
-    live = await queryWorkflow(client, kind, id, options.queryTimeoutMs ?? 3000)
+    live = await queryWorkflow(client, kind, id, options.queryTimeoutMs ?? 2000)
   } catch {
     live = undefined
   }
