@@ -26,6 +26,7 @@ import { createLogger, errorMessage, type Logger, type LogLevel } from '../infra
 import { createObservabilityApp, mountObservability } from '../infra/health.ts'
 import { HttpMetrics } from '../infra/metrics.ts'
 import { createTemporalProvider, type TemporalProvider } from '../web/app/utils/temporal.server.ts'
+import { prepareBotInProcess, type BotInProcess } from '../bot/serve.ts'
 import { parseArgv } from './cli.ts'
 import { ensureFirstAdmin } from './start/admin.ts'
 import { dataDir } from './start/data-dir.ts'
@@ -186,6 +187,15 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       if (production && !fs.existsSync(path.join(repoDir, 'web/build/server/index.js'))) {
         throw new Error('NODE_ENV is production but the web app is not built: run `npm run build:web` first')
       }
+      // The bot lives in the web process: by webhook behind a public https URL, else by long polling.
+      let bot: BotInProcess | undefined
+      if (env.TELEGRAM_BOT_TOKEN) {
+        try {
+          bot = await prepareBotInProcess({ env, db, redis, temporal: provider, logger: logger.child({ component: 'bot' }) })
+        } catch (error) {
+          logger.error('bot-not-started', { error: errorMessage(error), message: 'the web app runs on without the Telegram bot' })
+        }
+      }
       const { startWebServer } = await import('../web/server.ts')
       const web = await startWebServer({
         env,
@@ -194,9 +204,18 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
         temporal: provider,
         mode: production ? 'production' : 'development',
         hmr: false,
-        mountRoutes: (app) => mountObservability(app, { ...observability, info: { service: options.role === 'all' ? 'flowpanel' : 'web' } }),
+        mountRoutes: (app) => {
+          mountObservability(app, { ...observability, info: { service: options.role === 'all' ? 'flowpanel' : 'web' } })
+          bot?.mountRoutes(app)
+        },
       })
       onStop('web server', web.close)
+      if (bot) {
+        const running = bot
+        await running.start().catch((error: unknown) => logger.error('bot-not-started', { error: errorMessage(error) }))
+        onStop('telegram bot', () => running.stop())
+        logger.info('bot-started', { mode: running.mode })
+      }
       url = env.PUBLIC_URL.startsWith('http://localhost') ? web.url.replace('127.0.0.1', 'localhost') : env.PUBLIC_URL
       logger.info('web-started', { url: web.url, publicUrl: env.PUBLIC_URL, mode: production ? 'production' : 'development' })
     } else {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '#db/knex.ts'
 import { embeddedDatabaseUrl, readEmbeddedPostgresInfo } from '../../../bin/start/data-dir.ts'
 import { freePort } from '../../../bin/start/processes.ts'
+import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.ts'
 
 /**
  * `npm start` as an operator runs it: a fresh data directory, no DATABASE_URL, no TEMPORAL_ADDRESS, no
@@ -16,6 +17,7 @@ import { freePort } from '../../../bin/start/processes.ts'
  */
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 let dataDir: string
+let telegram: FakeTelegram
 const started: ChildProcess[] = []
 
 interface Running {
@@ -96,6 +98,7 @@ async function signIn(base: string, username: string, password: string): Promise
 
 beforeAll(async () => {
   dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flowpanel-start-'))
+  telegram = await startFakeTelegram({ token: '4242424242:start-test-token-0123456789abcdefghij' })
 })
 
 afterAll(async () => {
@@ -106,6 +109,7 @@ afterAll(async () => {
       } catch {}
     }
   }
+  await telegram?.close()
   await fsp.rm(dataDir, { recursive: true, force: true })
 })
 
@@ -167,9 +171,12 @@ describe('npm start on a machine with nothing configured', () => {
     expect(processesUsingDataDir()).toEqual([])
   })
 
-  it('starts again on the same data without a new admin, starting a local redis-server when none answers, and leaves nothing behind', async () => {
+  it('starts again on the same data without a new admin, with a local redis-server when none answers and the bot when a token is set, and leaves nothing behind', async () => {
     const redisPort = await freePort('127.0.0.1')
-    const run = await startProcess({ REDIS_URL: `redis://127.0.0.1:${redisPort}` }, 'node')
+    const run = await startProcess(
+      { REDIS_URL: `redis://127.0.0.1:${redisPort}`, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot },
+      'node',
+    )
     const url = await waitFor('the banner', () => /flowpanel is running: (\S+)/.exec(run.stdout())?.[1], run, 180_000)
     expect(run.stdout()).not.toContain('First start')
     expect(run.stdout()).toContain('"event":"redis-started"')
@@ -180,6 +187,10 @@ describe('npm start on a machine with nothing configured', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).toMatch(/^flowpanel_orders\{status="delivered"\} 1$/m)
     expect((await signIn(url, admin.username, admin.password)).status).toBe(302)
+    // No public https URL here, so the bot polls (the fake Bot API stands in for Telegram).
+    expect(run.stdout()).toMatch(/"event":"bot-started","mode":"polling"/)
+    await waitFor('the bot to poll', () => (telegram.calls.some((c) => c.method === 'getUpdates') ? true : undefined), run, 30_000)
+    expect(run.stdout() + run.stderr()).not.toContain(telegram.token)
 
     ctrlC(run)
     expect(await run.exited).toBe(0)
