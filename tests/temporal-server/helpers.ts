@@ -1,4 +1,8 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
@@ -9,10 +13,33 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 
 let bundle: Promise<WorkflowBundle> | undefined
 
-/** The conformance workflows, bundled once per test file. */
+/**
+ * The conformance workflows, bundled once. Test files run in separate workers, so the bundle is also kept in the
+ * temp directory under a hash of the workflow sources and the SDK version; bundling is the slowest part of a file's setup.
+ */
 export function conformanceBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietLogger })
+  bundle ??= cachedBundle()
   return bundle
+}
+
+async function cachedBundle(): Promise<WorkflowBundle> {
+  const dir = path.dirname(workflowsPath)
+  const hash = createHash('sha256')
+  const require = createRequire(import.meta.url)
+  hash.update((require('@temporalio/workflow/package.json') as { version: string }).version)
+  for (const file of [...(await readdir(dir)).sort().map((f) => path.join(dir, f)), fileURLToPath(new URL('./activities.ts', import.meta.url))]) {
+    if (file.endsWith('.ts')) hash.update(file).update(await readFile(file))
+  }
+  const cacheFile = path.join(tmpdir(), `flowpanel-conformance-workflows-${hash.digest('hex').slice(0, 16)}.js`)
+  try {
+    return { code: await readFile(cacheFile, 'utf8') }
+  } catch {
+    const fresh = await bundleWorkflowCode({ workflowsPath, logger: quietLogger })
+    const partial = `${cacheFile}.${process.pid}.tmp`
+    await writeFile(partial, fresh.code)
+    await rename(partial, cacheFile)
+    return fresh
+  }
 }
 
 const quietLogger = {
