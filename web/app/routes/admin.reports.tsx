@@ -9,6 +9,8 @@ import { resolvePrefs } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 import { currentMonth, parseReportParams, REPORT_KINDS, REPORT_TIME_ZONE } from './admin.reports.server.ts'
 
+// The time zone reaches the component through the loader: a value imported from a .server module is not in the browser bundle.
+
 export const meta: MetaFunction = () => [{ title: 'flowpanel' }]
 
 /** The page's own strings: they belong to this page only. */
@@ -22,7 +24,7 @@ const TEXT = {
     language: 'زبان فایل',
     languages: { fa: 'فارسی (راست به چپ، تاریخ شمسی)', en: 'English (left to right)' },
     download: 'دریافت فایل',
-    timeZone: `روزها و ساعت‌ها به وقت ${REPORT_TIME_ZONE} هستند.`,
+    timeZone: (zone: string) => `روزها و ساعت‌ها به وقت ${zone} هستند.`,
     errors: {
       kind: 'یک گزارش را انتخاب کنید.',
       date: 'تاریخ را به شکل YYYY-MM-DD و درست بنویسید.',
@@ -47,7 +49,7 @@ const TEXT = {
     language: 'File language',
     languages: { fa: 'Persian (right to left, Jalali dates)', en: 'English (left to right)' },
     download: 'Download',
-    timeZone: `Days and times are ${REPORT_TIME_ZONE} time.`,
+    timeZone: (zone: string) => `Days and times are ${zone} time.`,
     errors: {
       kind: 'Choose a report.',
       date: 'Write the date as YYYY-MM-DD, and a day that exists.',
@@ -75,7 +77,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url)
   const defaults = { kind: 'ledger', ...currentMonth(locale), locale }
   const kinds = REPORT_KINDS.map((kind) => ({ value: kind, label: REPORTS[kind].title[locale] }))
-  if (!url.searchParams.has('kind')) return { values: defaults, errors: {} as Record<string, string>, kinds }
+  if (!url.searchParams.has('kind')) return { values: defaults, errors: {} as Record<string, string>, kinds, timeZone: REPORT_TIME_ZONE }
   const parsed = parseReportParams(url.searchParams, locale)
   if (parsed.ok) throw redirect(`/admin/reports/download?${new URLSearchParams({ ...parsed.value }).toString()}`)
   const values = {
@@ -84,11 +86,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     to: url.searchParams.get('to') ?? defaults.to,
     locale: url.searchParams.get('locale') ?? locale,
   }
-  return { values, errors: parsed.errors as Record<string, string>, kinds }
+  return { values, errors: parsed.errors as Record<string, string>, kinds, timeZone: REPORT_TIME_ZONE }
 }
 
 export default function AdminReports() {
-  const { values, errors, kinds } = useLoaderData<typeof loader>()
+  const { values, errors, kinds, timeZone } = useLoaderData<typeof loader>()
   const { locale } = useI18n()
   const text = TEXT[locale]
   const error = (field: string) => (errors[field] ? text.errors[errors[field] as keyof typeof text.errors] : null)
@@ -122,7 +124,7 @@ export default function AdminReports() {
             {text.download}
           </button>
         </Form>
-        <p className="hint">{text.timeZone}</p>
+        <p className="hint">{text.timeZone(timeZone)}</p>
       </Card>
       <Card>
         <dl>
