@@ -5,7 +5,9 @@
 # Once a day, at or after BACKUP_HOUR (UTC), writes /backups/flowpanel-YYYYMMDDTHHMMSSZ.dump
 # (pg_dump custom format, compressed) unless a dump of that day exists, then deletes dumps older
 # than BACKUP_KEEP_DAYS. Same names and format as `npm run cli -- backup run`, so
-# `npm run cli -- backup restore <file>` (or pg_restore) reads either. Connection: PGHOST, PGUSER,
+# `npm run cli -- backup restore <file>` (or pg_restore) reads either. Temporal's own databases
+# (BACKUP_EXTRA_DATABASES, default: temporal temporal_visibility) are dumped beside it as
+# <name>-YYYYMMDDTHHMMSSZ.dump, so running workflows can be restored too. Connection: PGHOST, PGUSER,
 # PGPASSWORD, PGDATABASE from the environment.
 set -eu
 
@@ -13,22 +15,29 @@ set -eu
 : "${BACKUP_HOUR:=3}"
 : "${BACKUP_KEEP_DAYS:=30}"
 : "${BACKUP_CHECK_SECONDS:=300}"
+: "${BACKUP_EXTRA_DATABASES:=temporal temporal_visibility}"
 
 log() { printf '{"time":"%s","level":"%s","service":"backup","msg":"%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2"; }
 
-run_backup() {
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  target="$BACKUP_DIR/flowpanel-$stamp.dump"
-  if pg_dump --format=custom --compress=6 --no-owner --file="$target.partial" "$PGDATABASE"; then
+dump() { # dump <database> <file name prefix> <stamp>
+  target="$BACKUP_DIR/$2-$3.dump"
+  if pg_dump --format=custom --compress=6 --no-owner --file="$target.partial" "$1"; then
     mv "$target.partial" "$target"
     log info "wrote $target ($(wc -c <"$target") bytes)"
   else
     rm -f "$target.partial"
-    log error "pg_dump failed; will try again in ${BACKUP_CHECK_SECONDS}s"
+    log error "pg_dump of $1 failed; will try again in ${BACKUP_CHECK_SECONDS}s"
     return 1
   fi
+}
+
+run_backup() {
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  for db in $BACKUP_EXTRA_DATABASES; do dump "$db" "$db" "$stamp" || true; done
+  # The application's dump is written last: its presence marks the day as done.
+  dump "$PGDATABASE" flowpanel "$stamp" || return 1
   # -mtime +N matches files modified more than N*24h ago (rounded down): N = keep - 1 keeps BACKUP_KEEP_DAYS days.
-  find "$BACKUP_DIR" -maxdepth 1 -name 'flowpanel-*.dump' -mtime +"$((BACKUP_KEEP_DAYS - 1))" -print -delete |
+  find "$BACKUP_DIR" -maxdepth 1 -name '*-[0-9]*T[0-9]*Z.dump' -mtime +"$((BACKUP_KEEP_DAYS - 1))" -print -delete |
     while read -r old; do log info "pruned $old"; done
 }
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -146,5 +146,69 @@ describe('backups', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/already has \d+ table\(s\)/)
     for (const text of [made.stdout, made.stderr, restored.stdout, restored.stderr, refused.stderr]) expect(text).not.toContain('hunter2secret')
+  })
+
+  it('the compose backup loop dumps once a day (Temporal databases too), prunes old dumps, and stops on SIGTERM', async () => {
+    const loopDir = path.join(dir, 'loop')
+    await fs.mkdir(loopDir)
+    const old = path.join(loopDir, 'flowpanel-20200101T030000Z.dump')
+    const oldTemporal = path.join(loopDir, 'temporal-20200101T030000Z.dump')
+    const recent = path.join(loopDir, backupFileName(new Date(Date.now() - 2 * 86_400_000)))
+    for (const f of [old, oldTemporal, recent]) await fs.writeFile(f, 'x')
+    const past = new Date(Date.now() - 40 * 86_400_000)
+    await fs.utimes(old, past, past)
+    await fs.utimes(oldTemporal, past, past)
+    const recentTime = new Date(Date.now() - 2 * 86_400_000)
+    await fs.utimes(recent, recentTime, recentTime)
+
+    // A second seeded database stands in for Temporal's.
+    const extra = await createTestDatabase('backup_extra')
+    const url = new URL(source.url)
+    const child = spawn('sh', [path.resolve('backup/compose-loop.sh')], {
+      env: {
+        PATH: process.env.PATH,
+        PGHOST: url.hostname,
+        PGPORT: url.port || '5432',
+        PGUSER: decodeURIComponent(url.username),
+        PGDATABASE: url.pathname.slice(1),
+        BACKUP_DIR: loopDir,
+        BACKUP_HOUR: '0',
+        BACKUP_KEEP_DAYS: '30',
+        BACKUP_CHECK_SECONDS: '1',
+        BACKUP_EXTRA_DATABASES: extra.name,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try {
+      const deadline = Date.now() + 30_000
+      while (!/pruned/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+      // Several more turns of the loop: still one dump per database for today.
+      await new Promise((r) => setTimeout(r, 3500))
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+    await extra.drop()
+
+    const names = (await fs.readdir(loopDir)).sort()
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '')
+    expect(names.filter((n) => n.startsWith(`flowpanel-${today}`))).toHaveLength(1)
+    expect(names.filter((n) => n.startsWith(`${extra.name}-${today}`))).toHaveLength(1)
+    expect(names).toContain(path.basename(recent))
+    expect(names).not.toContain(path.basename(old))
+    expect(names).not.toContain(path.basename(oldTemporal))
+    expect(names.some((n) => n.endsWith('.partial'))).toBe(false)
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string })
+    expect(lines.some((l) => l.level === 'error')).toBe(false)
+    expect(lines.at(-1)!.msg).toBe('stopping')
+
+    // The loop's dump restores like the CLI's.
+    const target = urlFor(scratchName('loop_restore'))
+    const dump = path.join(loopDir, names.find((n) => n.startsWith(`flowpanel-${today}`))!)
+    expect((await restoreBackup({ file: dump, databaseUrl: target, createDatabase: true })).tables).toBeGreaterThan(10)
   })
 })
