@@ -1,9 +1,10 @@
 /**
  * Throughput and latency of the built-in Temporal test server with the real worker and client.
  *
- *   npm run bench:temporal [-- --sequential 200 --parallel 100 --rounds 5 --in-process]
+ *   npm run bench:temporal [-- --sequential 200 --parallel 100 --rounds 5 --in-process | --address host:port]
  *
- * The server runs as its own process (as tests use it), in real-time mode; `--in-process` runs it inside this process.
+ * The server runs as its own process (as tests use it), in real-time mode; `--in-process` runs it inside this process,
+ * and `--address` uses a server that is already running (ours or a real one, for comparison).
  * Each workflow is `greeting`: one activity, then completion. Round trip = start request to result.
  * Finally it times the time-skipping path the way tests use it: launching the executable through
  * `TestWorkflowEnvironment.createTimeSkipping`, and a workflow that sleeps 30 days.
@@ -29,6 +30,7 @@ const sequential = arg('sequential', 200)
 const parallel = arg('parallel', 100)
 const rounds = arg('rounds', 5)
 const inProcess = process.argv.includes('--in-process')
+const externalAddress = process.argv.includes('--address') ? process.argv[process.argv.indexOf('--address') + 1] : undefined
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
@@ -58,7 +60,11 @@ async function startServerProcess(): Promise<{ address: string; stop: () => Prom
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') })
-  const server = inProcess ? await startTestServer({ timeSkipping: 'off' }) : await startServerProcess()
+  const server = externalAddress
+    ? { address: externalAddress, stop: async () => {} }
+    : inProcess
+      ? await startTestServer({ timeSkipping: 'off' })
+      : await startServerProcess()
   const stop = 'close' in server ? () => server.close() : server.stop
   const address = server.address
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`
@@ -82,7 +88,8 @@ async function main(): Promise<void> {
     return performance.now() - t
   }
 
-  console.log(`Temporal test server benchmark (${inProcess ? 'server in this process' : 'server in its own process'}, real-time mode, one-activity workflow)`)
+  const where = externalAddress ? `server at ${externalAddress}` : inProcess ? 'server in this process' : 'server in its own process'
+  console.log(`Temporal test server benchmark (${where}, real-time mode, one-activity workflow)`)
   for (let i = 0; i < 20; i++) await once()
 
   const seqLatencies: number[] = []
