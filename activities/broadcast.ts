@@ -56,12 +56,15 @@ export interface TelegramPacer {
   reserve(chatId: string): Promise<number>
   /** Flood control: nobody sends for `ms`. */
   pauseAll(ms: number): Promise<void>
+  /** How long flood control still holds everyone back (ms); checked right before each send. */
+  pausedFor(): Promise<number>
 }
 
 export function createTelegramPacer(redis: Redis, options: Partial<PacingOptions> = {}): TelegramPacer {
   const o = { ...DEFAULT_PACING, ...options }
   const step = Math.max(1, Math.floor(1000 / o.perSecond))
   const globalKey = `${o.redisPrefix}pace:global`
+  const pauseKey = `${o.redisPrefix}pace:pause`
   return {
     async reserve(chatId) {
       const now = Date.now()
@@ -74,7 +77,11 @@ export function createTelegramPacer(redis: Redis, options: Partial<PacingOptions
     },
     async pauseAll(ms) {
       const now = Date.now()
-      await redis.eval(HOLD, 1, globalKey, now + ms, now)
+      await Promise.all([redis.eval(HOLD, 1, globalKey, now + ms, now), redis.eval(HOLD, 1, pauseKey, now + ms, now)])
+    },
+    async pausedFor() {
+      const until = Number((await redis.get(pauseKey)) ?? 0)
+      return Math.max(0, until - Date.now())
     },
   }
 }
@@ -90,6 +97,8 @@ export interface BroadcastOptions {
   pacing?: Partial<PacingOptions>
   /** Recipients per activity call (one heartbeat per message in between). */
   batchSize?: number
+  /** Sends in flight at once within a batch. */
+  concurrency?: number
 }
 
 function activityContext(): Context | undefined {
@@ -120,6 +129,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
   const { db } = deps
   const pacer = createTelegramPacer(deps.redis, options.pacing)
   const batchSize = options.batchSize ?? 200
+  const concurrency = Math.max(1, options.concurrency ?? 8)
 
   return {
     /** Fixes the recipients (once) and returns the counts. */
@@ -140,21 +150,26 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
       const ctx = activityContext()
       const chatIds = await listPendingBroadcastRecipients(db, broadcast.id, batchSize)
       let done = 0
-      for (const chatId of chatIds) {
-        if (ctx?.cancellationSignal.aborted) break
-        if (!(await claimBroadcastRecipient(db, broadcast.id, chatId))) continue
+      const sendOne = async (chatId: string): Promise<void> => {
+        if (!(await claimBroadcastRecipient(db, broadcast.id, chatId))) return
         if (!deps.telegram.enabled) {
           await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'failed', error: 'no Telegram bot token is configured' })
-          continue
+          return
         }
         let floods = 0
         for (;;) {
           const wait = await pacer.reserve(chatId)
           if (wait > 0) await waitWithHeartbeat(wait, { done })
+          // Another sender may have hit flood control while this one waited for its slot.
+          const paused = await pacer.pausedFor()
+          if (paused > 0) {
+            await waitWithHeartbeat(paused, { done })
+            continue
+          }
           try {
             const { messageId } = await deps.telegram.sendMessage({ chatId, text: broadcast.text })
             await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'sent', messageId })
-            break
+            return
           } catch (error) {
             if (!(error instanceof TelegramError)) {
               await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'pending', error: String(error) })
@@ -168,11 +183,11 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
             }
             if (failure.action === 'give_up') {
               await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'failed', error: failure.reason })
-              break
+              return
             }
             if (failure.action === 'unknown') {
               await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'failed', error: `${failure.reason} (may have been delivered; not sent again)` })
-              break
+              return
             }
             await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'pending', error: error.message })
             throw ApplicationFailure.create({
@@ -182,9 +197,24 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
             })
           }
         }
-        done++
-        ctx?.heartbeat({ done })
       }
+      // A few sends in flight at once (a Bot API call takes ~100 ms); the shared pacer keeps the rate.
+      let next = 0
+      let failure: unknown
+      const lane = async () => {
+        while (failure === undefined && next < chatIds.length && !ctx?.cancellationSignal.aborted) {
+          const chatId = chatIds[next++]!
+          try {
+            await sendOne(chatId)
+            done++
+            ctx?.heartbeat({ done })
+          } catch (error) {
+            failure ??= error
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(concurrency, chatIds.length) }, lane))
+      if (failure !== undefined) throw failure
       return toCountsJson(await countBroadcastRecipients(db, broadcast.id))
     },
 

@@ -112,7 +112,9 @@ export class FakeTelegram {
   readonly calls: FakeTelegramCall[] = []
   private readonly sent: FakeTelegramMessage[] = []
   private readonly blocked = new Set<string>()
-  private flood: { remaining: number; retryAfter: number } | null = null
+  private flood: { remaining: number; retryAfter: number; match?: (method: string, params: Record<string, unknown>) => boolean } | null = null
+  /** Every 429 the fake answered, with when and to which chat. */
+  readonly floodAnswers: { at: number; method: string; chatId: string | undefined; retryAfter: number }[] = []
   private nextId = 1
   private readonly queue: Record<string, unknown>[] = []
   private readonly waiters = new Set<() => void>()
@@ -144,8 +146,9 @@ export class FakeTelegram {
   messages(chatId?: string | number): FakeTelegramMessage[] {
     return chatId === undefined ? [...this.sent] : this.sent.filter((m) => m.chatId === String(chatId))
   }
-  floodNext(count: number, retryAfterSeconds = 1): void {
-    this.flood = { remaining: count, retryAfter: retryAfterSeconds }
+  /** The next `count` sending calls (only those `match` accepts, when given) answer 429 with `retry_after`. */
+  floodNext(count: number, retryAfterSeconds = 1, match?: (method: string, params: Record<string, unknown>) => boolean): void {
+    this.flood = { remaining: count, retryAfter: retryAfterSeconds, match }
   }
   blockChat(chatId: string | number): void {
     this.blocked.add(String(chatId))
@@ -362,8 +365,9 @@ export class FakeTelegram {
       return error(400, "Bad Request: can't parse JSON object")
     }
     this.calls.push({ method, params, at: Date.now() })
-    if (SENDING.has(method) && this.flood && this.flood.remaining > 0) {
+    if (SENDING.has(method) && this.flood && this.flood.remaining > 0 && (!this.flood.match || this.flood.match(method, params))) {
       this.flood.remaining--
+      this.floodAnswers.push({ at: Date.now(), method, chatId: params.chat_id === undefined ? undefined : String(params.chat_id), retryAfter: this.flood.retryAfter })
       return error(429, `Too Many Requests: retry after ${this.flood.retryAfter}`, { retry_after: this.flood.retryAfter })
     }
     const chatId = params.chat_id === undefined ? undefined : String(params.chat_id)
