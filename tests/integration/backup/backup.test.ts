@@ -166,6 +166,7 @@ describe('backups', () => {
     const url = new URL(source.url)
     const child = spawn('sh', [path.resolve('backup/compose-loop.sh')], {
       env: {
+        NODE_ENV: 'test',
         PATH: process.env.PATH,
         PGHOST: url.hostname,
         PGPORT: url.port || '5432',
@@ -176,7 +177,7 @@ describe('backups', () => {
         BACKUP_KEEP_DAYS: '30',
         BACKUP_CHECK_SECONDS: '1',
         BACKUP_EXTRA_DATABASES: extra.name,
-      },
+      } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
