@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { PASSWORD } from '../web/harness.ts'
+
+/** Helpers of the agent and customer browser tests (tests/e2e/agent*.test.ts, tests/e2e/customer*.test.ts). */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+/**
+ * Builds the web app for production into web/build. Builds of parallel test runs on one checkout are
+ * serialised with a lock file, so one never reads a half-written build of another.
+ */
+export async function buildWeb(): Promise<void> {
+  await promisify(execFile)('flock', ['/tmp/flowpanel-web-build.lock', 'npx', 'remix', 'vite:build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
+    cwd: ROOT,
+    maxBuffer: 1 << 24,
+  })
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+}
+
+export async function signInPage(page: Page, username: string, home: string): Promise<void> {
+  await page.goto('/login')
+  await page.fill('#f-username', username)
+  await page.fill('#f-password', PASSWORD)
+  await page.click('main button[type=submit]')
+  await page.waitForURL(`**${home}`)
+}
+
+/**
+ * Records every step the status tracker shows (its `data-step`), from the first render on, into
+ * `window.__steps`: the proof that a page moved through the steps by itself.
+ */
+export const RECORD_STEPS = `
+  window.__steps = [];
+  window.__loadedAt = Math.random();
+  const record = () => {
+    const el = document.querySelector('.status-tracker');
+    const step = el && el.getAttribute('data-step');
+    if (step && window.__steps[window.__steps.length - 1] !== step) window.__steps.push(step);
+  };
+  new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-step'] });
+  document.addEventListener('DOMContentLoaded', record);
+`
