@@ -1,4 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client'
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client'
 import { MAIN_TASK_QUEUE } from './task-queues.ts'
 import { creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
 import {
@@ -63,7 +69,7 @@ export async function startRefundWorkflow(client: Client, input: RefundAccountIn
 }
 
 /** Starts the periodic maintenance loop unless it already runs. */
-export function ensurePeriodicWorkflow(client: Client): Promise<WorkflowHandle> {
+export function ensurePeriodicWorkflow(client: Client): Promise<WorkflowHandleWithFirstExecutionRunId> {
   return client.workflow.start(WORKFLOW_TYPES.periodicMaintenance, {
     taskQueue: MAIN_TASK_QUEUE,
     workflowId: PERIODIC_WORKFLOW_ID,

@@ -68,12 +68,13 @@ describe('refund', () => {
     const userId = await h.createCustomer('patient')
     const { accountId, orderId, username } = await buyAccount(userId)
     await h.marzban.down()
-    let handle
+    let handle: Awaited<ReturnType<typeof refund>>['handle'] | undefined
     try {
       ;({ handle } = await refund(accountId, userId))
+      const running = handle
       await h.env.sleep('2h')
       const status = await waitFor('a failed removal', async () => {
-        const s = await handle.query(refundStatusQuery)
+        const s = await running.query(refundStatusQuery)
         return s.lastError ? s : undefined
       })
       expect(status).toMatchObject({ step: 'removing', amount: '150000' })
@@ -82,7 +83,7 @@ describe('refund', () => {
     } finally {
       await h.marzban.up()
     }
-    expect(await handle.result()).toMatchObject({ amount: '150000' })
+    expect(await handle!.result()).toMatchObject({ amount: '150000' })
     expect(panelUsers(h.marzban).find((u) => u.username === username)).toBeUndefined()
     expect((await ledgerEntries(h.db, { referenceType: 'order', referenceId: orderId })).map((e) => e.type)).toEqual(['ORDER_DEBIT', 'ORDER_REFUND'])
   })
