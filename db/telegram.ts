@@ -178,13 +178,11 @@ export async function linkTelegramByCode(
 
 async function isUnusedPlaceholder(db: Db, user: User): Promise<boolean> {
   if (user.passwordHash !== null || user.role !== 'customer') return false
-  const [orders, payments, entries, accounts] = await Promise.all([
-    db('orders').where({ userId: user.id }).first('id'),
-    db('payments').where({ userId: user.id }).first('id'),
-    db('ledgerEntries').where({ walletUserId: user.id }).first('id'),
-    db('accounts').where({ userId: user.id }).first('id'),
-  ])
-  return !orders && !payments && !entries && !accounts
+  // One after another: `db` is a transaction, whose single connection runs one query at a time.
+  if (await db('orders').where({ userId: user.id }).first('id')) return false
+  if (await db('payments').where({ userId: user.id }).first('id')) return false
+  if (await db('ledgerEntries').where({ walletUserId: user.id }).first('id')) return false
+  return !(await db('accounts').where({ userId: user.id }).first('id'))
 }
 
 /** Removes the Telegram link of a user (web profile "unlink"). */
@@ -201,18 +199,18 @@ export interface ReceiptMessage {
   kind: 'photo' | 'document' | 'text'
 }
 
-/** Records the copy of a receipt sent to an admin chat; false when that chat already has one. */
+/** Records a copy of a receipt sent to an admin chat (so it can show the decision later). */
 export async function recordReceiptMessage(db: Db, message: ReceiptMessage): Promise<boolean> {
   const rows = await db('telegramReceiptMessages')
     .insert({ paymentId: message.paymentId, chatId: message.chatId, messageId: message.messageId, kind: message.kind })
-    .onConflict(['paymentId', 'chatId'])
+    .onConflict(['paymentId', 'chatId', 'messageId'])
     .ignore()
     .returning('paymentId')
   return rows.length > 0
 }
 
 export async function listReceiptMessages(db: Db, paymentId: number): Promise<ReceiptMessage[]> {
-  const rows = await db('telegramReceiptMessages').where({ paymentId }).orderBy('chatId')
+  const rows = await db('telegramReceiptMessages').where({ paymentId }).orderBy(['chatId', 'messageId'])
   return rows.map((r: { paymentId: number; chatId: string; messageId: string; kind: ReceiptMessage['kind'] }) => ({
     paymentId: r.paymentId,
     chatId: String(r.chatId),

@@ -25,7 +25,8 @@ export async function up(knex: Knex): Promise<void> {
     /** photo | document | text: how the copy was sent, which decides how it is edited later. */
     t.text('kind').notNullable()
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now())
-    t.primary(['payment_id', 'chat_id'])
+    // A chat may hold several copies (the one sent on arrival and those /pending shows later).
+    t.primary(['payment_id', 'chat_id', 'message_id'])
   })
   await knex.raw(`alter table telegram_receipt_messages add constraint telegram_receipt_messages_kind_check check (kind in ('photo', 'document', 'text'))`)
 

@@ -10,4 +10,4 @@ export const unhandledFeature = new Composer<BotContext>()
 unhandledFeature.on('callback_query', logHandle('unhandled-callback'), (ctx) => answer(ctx, ctx.t.staleButton))
 
 // In groups (admin chats) the bot stays quiet about messages that are not for it.
-unhandledFeature.chatType('private').on('message', logHandle('unhandled-message'), (ctx) => reply(ctx, ctx.t.unknown, ctx.user ? mainMenu(ctx.t) : undefined))
+unhandledFeature.chatType('private').on('message', logHandle('unhandled-message'), (ctx) => (ctx.user ? reply(ctx, ctx.t.unknown, mainMenu(ctx.t)) : reply(ctx, ctx.t.needStart)))

@@ -22,7 +22,7 @@ export function rateLimit() {
     const { limit, windowMs } = ctx.deps.settings.rateLimit
     const { allowed, count } = await hitRateLimit(ctx.deps.redis, `${ctx.deps.settings.redisPrefix}rl:${from}`, limit, windowMs)
     if (allowed) return next()
-    ctx.deps.logger.warn('rate-limited', { from, count })
+    if (count === limit + 1) ctx.deps.logger.warn('rate-limited', { from, limit, windowMs })
     if (ctx.callbackQuery) {
       await ctx.answerCallbackQuery({ text: count === limit + 1 ? ctx.t.rateLimitedShort : undefined }).catch(() => {})
       return
