@@ -14,7 +14,7 @@ import type { WebDeps } from './app/utils/context.server.ts'
 import { createTemporalProvider, temporalProviderFromClient, type TemporalProvider } from './app/utils/temporal.server.ts'
 
 const webDir = path.dirname(fileURLToPath(import.meta.url))
-const buildDir = path.join(webDir, 'build')
+const defaultBuildDir = path.join(webDir, 'build')
 
 export interface StartWebServerOptions {
   env: Env
@@ -27,6 +27,8 @@ export interface StartWebServerOptions {
   host?: string
   /** `development` serves the app through Vite (transform on demand); `production` serves web/build. */
   mode?: 'development' | 'production'
+  /** Where the production build is (default web/build; `FLOWPANEL_WEB_BUILD_DIR` at build time moves it). */
+  buildDir?: string
   /**
    * Extra express routes mounted before the Remix handler and its cross-site checks, e.g. the
    * Telegram webhook: `mountRoutes: (app) => app.post('/telegram/webhook', handler)`.
@@ -35,8 +37,8 @@ export interface StartWebServerOptions {
   /** Hot reload over the same HTTP server (development only). */
   hmr?: boolean
   /**
-   * Pre-bundle browser dependencies in development (default: same as `hmr`). HTTP-only users such as the
-   * integration tests never load client code and skip the scan.
+   * Pre-bundle browser dependencies in development (default true: browsers need React as ES modules).
+   * HTTP-only users such as the integration tests never load client code and turn the scan off.
    */
   optimizeClientDeps?: boolean
 }
@@ -111,13 +113,14 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
       configFile: path.join(webDir, 'vite.config.ts'),
       // Without hot reload (tests, HTTP-only use) there is no websocket and no file watcher: the app is read once.
       server: options.hmr ? { middlewareMode: true, hmr: { server: httpServer } } : { middlewareMode: true, hmr: false, ws: false, watch: null },
-      optimizeDeps: (options.optimizeClientDeps ?? options.hmr) ? undefined : { noDiscovery: true, include: [] },
+      optimizeDeps: (options.optimizeClientDeps ?? true) ? undefined : { noDiscovery: true, include: [] },
       logLevel: options.hmr ? 'info' : 'warn',
     })
     app.use(vite.middlewares)
     const devServer = vite
     build = () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
   } else {
+    const buildDir = options.buildDir ?? defaultBuildDir
     const serverEntry = path.join(buildDir, 'server/index.js')
     build = (await import(pathToFileURL(serverEntry).href)) as ServerBuild
     app.use('/assets', express.static(path.join(buildDir, 'client/assets'), { immutable: true, maxAge: '1y' }))

@@ -6,6 +6,8 @@ import { defineConfig } from 'vite'
 const webDir = path.dirname(fileURLToPath(import.meta.url))
 // Vite's root is the repository, so the app resolves the package.json `imports` (#db/*, #domain/*) like the rest of the code.
 const repoDir = path.dirname(webDir)
+// Tests build into their own directory so a build running elsewhere cannot swap the assets under them.
+const buildDirectory = process.env.FLOWPANEL_WEB_BUILD_DIR ? path.relative(repoDir, path.resolve(process.env.FLOWPANEL_WEB_BUILD_DIR)) : 'web/build'
 
 declare module '@remix-run/node' {
   interface Future {
@@ -27,7 +29,7 @@ export default defineConfig({
   plugins: [
     remix({
       appDirectory: 'web/app',
-      buildDirectory: 'web/build',
+      buildDirectory,
       serverModuleFormat: 'esm',
       ignoredRouteFiles: ['**/*.test.ts', '**/*.server.ts', '**/*.css'],
       future: {

@@ -32,6 +32,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     mode: 'development',
+    optimizeClientDeps: false,
   })
   web = { url: server.url, db: h.db, redis, env: h.appEnv, server, uploadDir: h.appEnv.UPLOAD_DIR, close: async () => {} }
   const signed = await signedIn(web, 'admin')

@@ -40,7 +40,16 @@ export async function startTestWeb(
     ...options.env,
   })
   const redis = new Redis(env.REDIS_URL, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:` })
-  const server = await startWebServer({ env, db: database.db, redis, port: 0, host: '127.0.0.1', mode: 'development', temporal: options.temporal })
+  const server = await startWebServer({
+    env,
+    db: database.db,
+    redis,
+    port: 0,
+    host: '127.0.0.1',
+    mode: 'development',
+    optimizeClientDeps: false,
+    temporal: options.temporal,
+  })
   return {
     url: server.url,
     db: database.db,

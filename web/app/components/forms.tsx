@@ -38,6 +38,8 @@ export function SubmitButton({
 export interface FieldProps {
   label: string
   name: string
+  /** Defaults to `f-<name>`; give one when the same field appears in several forms of a page. */
+  id?: string
   error?: string | null
   hint?: string
   defaultValue?: string | number | null
@@ -51,8 +53,8 @@ export interface FieldProps {
 }
 
 /** A labelled input with its hint and its error, wired for screen readers. */
-export function Field({ label, name, error, hint, defaultValue, type = 'text', dir, ...rest }: FieldProps) {
-  const id = `f-${name}`
+export function Field({ label, name, id: givenId, error, hint, defaultValue, type = 'text', dir, ...rest }: FieldProps) {
+  const id = givenId ?? `f-${name}`
   const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ') || undefined
   return (
     <div className="field">

@@ -207,7 +207,7 @@ export default function AccountPage() {
             <tbody>
               {account.orders.map((o) => (
                 <tr key={o.id}>
-                  <td>#{fmt.number(o.id)}</td>
+                  <td><Ltr>#{fmt.number(o.id)}</Ltr></td>
                   <td>{t.orders.kinds[o.kind]}</td>
                   <td>
                     <StatusBadge status={o.status} label={t.orders.statuses[o.status]} />

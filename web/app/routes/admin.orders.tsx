@@ -139,7 +139,7 @@ export default function OrdersAndAccounts() {
               ) : null}
               {orders.map((o) => (
                 <tr key={o.id} data-testid={`order-${o.id}`}>
-                  <td>#{fmt.number(o.id)}</td>
+                  <td><Ltr>#{fmt.number(o.id)}</Ltr></td>
                   <td>
                     <Ltr>{o.buyerUsername}</Ltr> <span className="muted">({t.roles[o.buyerRole]})</span>
                   </td>
@@ -191,7 +191,7 @@ export default function OrdersAndAccounts() {
               ) : null}
               {accounts.map((a) => (
                 <tr key={a.id} data-testid={`account-${a.id}`}>
-                  <td>#{fmt.number(a.id)}</td>
+                  <td><Ltr>#{fmt.number(a.id)}</Ltr></td>
                   <td>
                     <Link to={`/admin/accounts/${a.id}`}>
                       <Ltr>{a.panelUsername}</Ltr>

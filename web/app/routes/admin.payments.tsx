@@ -104,7 +104,8 @@ export default function PaymentsQueue() {
       {actionData ? (
         <div data-testid="decision-result">
           <Notice kind={actionData.kind}>
-            {actionData.paymentId ? `#${fmt.number(actionData.paymentId)} — ` : ''}
+            {actionData.paymentId ? <Ltr>#{fmt.number(actionData.paymentId)}</Ltr> : null}
+            {actionData.paymentId ? ' — ' : ''}
             {actionData.message}
           </Notice>
         </div>
@@ -121,7 +122,7 @@ export default function PaymentsQueue() {
               <div>
                 <dl className="kv">
                   <dt>{t.common.id}</dt>
-                  <dd>#{fmt.number(p.id)}</dd>
+                  <dd><Ltr>#{fmt.number(p.id)}</Ltr></dd>
                   <dt>{t.common.amount}</dt>
                   <dd>
                     <strong>{fmt.money(p.amount)}</strong>
@@ -138,7 +139,7 @@ export default function PaymentsQueue() {
                     {age > expiryMs * 0.75 ? <span className="badge badge-pending"> ⏳ </span> : null}
                   </dd>
                   <dt>{t.payments.order}</dt>
-                  <dd>{p.orderId ? `#${fmt.number(p.orderId)}` : t.payments.topUp}</dd>
+                  <dd>{p.orderId ? <Ltr>#{fmt.number(p.orderId)}</Ltr> : t.payments.topUp}</dd>
                   {p.note ? (
                     <>
                       <dt>{t.common.note}</dt>
@@ -149,7 +150,7 @@ export default function PaymentsQueue() {
                 <div className="grid-2">
                   <PostForm>
                     <input type="hidden" name="paymentId" value={p.id} />
-                    <Field label={t.payments.approveNote} name="note" />
+                    <Field label={t.payments.approveNote} name="note" id={`approve-note-${p.id}`} />
                     <div className="form-actions">
                       <SubmitButton value="approve" className="btn btn-success">
                         {t.payments.approve}
@@ -158,7 +159,7 @@ export default function PaymentsQueue() {
                   </PostForm>
                   <PostForm>
                     <input type="hidden" name="paymentId" value={p.id} />
-                    <Field label={t.payments.rejectNote} name="note" required error={errors.note} />
+                    <Field label={t.payments.rejectNote} name="note" id={`reject-note-${p.id}`} required error={errors.note} />
                     <div className="form-actions">
                       <SubmitButton value="reject" className="btn btn-danger">
                         {t.payments.reject}
@@ -193,7 +194,7 @@ export default function PaymentsQueue() {
             <tbody>
               {decided.map((p) => (
                 <tr key={p.id} data-testid={`decided-${p.id}`}>
-                  <td>#{fmt.number(p.id)}</td>
+                  <td><Ltr>#{fmt.number(p.id)}</Ltr></td>
                   <td>
                     <Ltr>{p.payerUsername}</Ltr>
                   </td>
