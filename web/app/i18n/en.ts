@@ -498,6 +498,11 @@ export const en = {
       noExpiry: 'No expiry',
       syncedAt: (at: string) => `as of ${at}`,
       refundTitle: 'Refund',
+      select: 'Select',
+      selectOne: (name: string) => `Select ${name}`,
+      renewSelected: 'Renew selected (each with its own plan)',
+      bulkPlaced: (n: string) => `${n} renewal orders placed:`,
+      bulkTooExpensive: (total: string, available: string) => `Renewing these costs ${total} but only ${available} is available. Nothing was ordered.`,
     },
     buy: {
       title: 'Buy an account',

@@ -497,6 +497,11 @@ export const fa: Dictionary = {
       noExpiry: 'بدون انقضا',
       syncedAt: (at) => `تا ${at}`,
       refundTitle: 'بازپرداخت',
+      select: 'انتخاب',
+      selectOne: (name) => `انتخاب ${name}`,
+      renewSelected: 'تمدید موارد انتخاب‌شده (هر کدام با طرح خودش)',
+      bulkPlaced: (n) => `${n} سفارش تمدید ثبت شد:`,
+      bulkTooExpensive: (total, available) => `تمدید این موارد ${total} هزینه دارد اما فقط ${available} در دسترس است. سفارشی ثبت نشد.`,
     },
     buy: {
       title: 'خرید اشتراک',
