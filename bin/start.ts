@@ -283,8 +283,9 @@ async function main(): Promise<void> {
   let stopPlatform: (() => Promise<void>) | undefined
   let firstSignalAt = 0
   const onSignal = (signal: NodeJS.Signals) => {
-    // One Ctrl-C can arrive twice: the terminal signals the whole process group and `tsx` relays it to us too.
-    // Only a second press, a moment later, forces the exit.
+    // One Ctrl-C can arrive twice: the terminal signals the whole process group and a launcher (npm, npx)
+    // may relay it too. Only a second press, a moment later, forces the exit. (`npm start` runs node with the
+    // tsx loader rather than the tsx launcher, which SIGKILLs a child that is slow to acknowledge a signal.)
     if (firstSignalAt !== 0) {
       if (Date.now() - firstSignalAt < 1500) return
       logger.warn('forced-exit', { signal })

@@ -29,14 +29,14 @@ interface Running {
 }
 
 /**
- * `via: 'npx'` is what `npm start` does (npm and the tsx launcher relay Ctrl-C, so the app sees it twice);
+ * `via: 'npm'` is `npm start` itself (npm relays Ctrl-C, so the app may see it twice);
  * `via: 'node'` runs the app as the only process, so its own exit code is observable.
  */
-async function startProcess(env: Record<string, string>, via: 'npx' | 'node' = 'npx'): Promise<Running> {
+async function startProcess(env: Record<string, string>, via: 'npm' | 'node' = 'npm'): Promise<Running> {
   const base = { ...process.env }
   for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_CLI_PATH', 'APP_SECRET', 'PUBLIC_URL', 'NODE_ENV', 'TELEGRAM_BOT_TOKEN']) delete base[key]
   // Its own process group, like a terminal's foreground job, so the test can Ctrl-C the whole group.
-  const [command, args] = via === 'npx' ? ['npx', ['tsx', 'bin/start.ts']] : [process.execPath, ['--import', 'tsx', 'bin/start.ts']]
+  const [command, args] = via === 'npm' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'bin/start.ts']]
   const child = spawn(command as string, args as string[], {
     cwd: repo,
     env: { ...base, FLOWPANEL_DATA_DIR: dataDir, PORT: String(await freePort('127.0.0.1')), LOG_LEVEL: 'info', ...env },
