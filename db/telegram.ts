@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto'
+import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { Client } from '@temporalio/client'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { WORKFLOW_TYPES } from '#temporal/messages.ts'
@@ -55,11 +55,15 @@ export async function ensureTelegramUser(db: Db, profile: TelegramProfile, defau
     }
     return { user: existing, created: false }
   }
+  // `tg<id>`, unless someone on the web already took that name.
+  const base = `tg${profile.telegramId}`.slice(0, 27)
+  const taken = await db('users').whereRaw('lower(username) = lower(?)', [base]).first('id')
+  const username = taken ? `${base}_${randomBytes(3).toString('hex').slice(0, 4)}` : base
   try {
     const user = await db.transaction(async (trx) => {
       const [row] = await trx('users')
         .insert({
-          username: `tg${profile.telegramId}`.slice(0, 32),
+          username,
           passwordHash: null,
           role: 'customer' satisfies Role,
           displayName: displayNameOf(profile),

@@ -8,7 +8,7 @@ let w: BotWorld
 const tg = () => w.h.telegram
 
 beforeAll(async () => {
-  w = await startBotWorld('bot_everyday', { settings: { rateLimit: { limit: 12, windowMs: 3_000 } } })
+  w = await startBotWorld('bot_everyday', { settings: { rateLimit: { limit: 20, windowMs: 3_000 } } })
 })
 afterAll(async () => {
   if (w?.problems.length) process.stderr.write(`bot warnings:\n${w.problems.join('\n')}\n`)
@@ -178,11 +178,11 @@ describe('abuse and odd input', () => {
     // Start at the beginning of a rate-limit window, so the whole flood falls into one.
     await new Promise((r) => setTimeout(r, 3_000 - (Date.now() % 3_000) + 50))
     const m0 = mark(6401)
-    for (let i = 0; i < 30; i++) await tg().sendText(person, `spam ${i}`)
+    for (let i = 0; i < 40; i++) await tg().sendText(person, `spam ${i}`)
     await w.settle()
     const replies = tg().messages(6401).slice(m0).map((m) => m.text)
     expect(replies.filter((t) => t.includes('Too many messages'))).toHaveLength(1)
-    expect(replies.length).toBe(12 + 1)
+    expect(replies.length).toBe(20 + 1)
   })
 
   test('/cancel leaves a waiting step; a disabled user is told so', async () => {
