@@ -152,7 +152,8 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
         httpServer.closeAllConnections()
       })
       await vite?.close()
-      if (!(options.temporal instanceof Client) && options.temporal === undefined) await temporal.close()
+      // A provider made here is ours to close; one passed in belongs to the caller.
+      if (options.temporal === undefined) await temporal.close()
     })()
     return closed
   }
