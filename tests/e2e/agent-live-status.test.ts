@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adjustWallet } from '#db/payments.ts'
@@ -15,9 +16,11 @@ let context: BrowserContext
 let page: Page
 let agent: { id: number; username: string }
 
+let buildDir: string
+
 beforeAll(async () => {
-  await buildWeb()
-  w = await startShopWorld('e2e_agent', { mode: 'production' })
+  buildDir = await buildWeb()
+  w = await startShopWorld('e2e_agent', { buildDir })
   w.h.marzban.latencyMs = 0
   const signed = await w.signIn('agent')
   agent = signed.user
@@ -33,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await w?.close()
+  if (buildDir) await rm(buildDir, { recursive: true, force: true })
 })
 
 async function createUser(label: string): Promise<{ orderId: number; clickToDeliveredMs: number }> {

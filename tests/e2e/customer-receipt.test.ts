@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import QRCode from 'qrcode'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,9 +18,11 @@ let adminPage: Page
 let customer: { id: number; username: string }
 let admin: { id: number; username: string }
 
+let buildDir: string
+
 beforeAll(async () => {
-  await buildWeb()
-  w = await startShopWorld('e2e_customer', { mode: 'production' })
+  buildDir = await buildWeb()
+  w = await startShopWorld('e2e_customer', { buildDir })
   customer = (await w.signIn('customer')).user
   admin = (await w.signIn('admin')).user
   browser = await launchChromium()
@@ -35,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await w?.close()
+  if (buildDir) await rm(buildDir, { recursive: true, force: true })
 })
 
 describe('a customer buying by receipt', () => {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp } from 'node:fs/promises'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -9,14 +11,20 @@ import { PASSWORD } from '../web/harness.ts'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /**
- * Builds the web app for production into web/build. Builds of parallel test runs on one checkout are
- * serialised with a lock file, so one never reads a half-written build of another.
+ * Builds the web app for production into a directory of its own (under test-artifacts/, inside the repository
+ * so the server bundle resolves its packages), so a build running elsewhere never swaps the files under this
+ * test. Returns the directory; remove it when done.
  */
-export async function buildWeb(): Promise<void> {
-  await promisify(execFile)('flock', ['/tmp/flowpanel-web-build.lock', 'npx', 'remix', 'vite:build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
+export async function buildWeb(): Promise<string> {
+  const artifacts = path.join(ROOT, 'test-artifacts')
+  await mkdir(artifacts, { recursive: true })
+  const dir = await mkdtemp(path.join(artifacts, '.web-build-'))
+  await promisify(execFile)('npx', ['remix', 'vite:build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
     cwd: ROOT,
     maxBuffer: 1 << 24,
+    env: { ...process.env, FLOWPANEL_WEB_BUILD_DIR: dir },
   })
+  return dir
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -33,8 +33,8 @@ export interface ShopWorld {
 
 export const MERCHANT_ID = '11111111-2222-3333-4444-555555555555'
 
-/** `mode: 'production'` serves web/build (browser tests build it first); the default compiles on demand. */
-export async function startShopWorld(name: string, options: { mode?: 'development' | 'production' } = {}): Promise<ShopWorld> {
+/** `buildDir` serves that production build (browser tests make one with `buildWeb()`); otherwise pages compile on demand. */
+export async function startShopWorld(name: string, options: { buildDir?: string } = {}): Promise<ShopWorld> {
   const zarinpal = await startFakeZarinpal({ merchantIds: [MERCHANT_ID] })
   const h = await startHarness(name, { startWorker: false, env: { ZARINPAL_API_ROOT: zarinpal.url, ZARINPAL_MERCHANT_ID: MERCHANT_ID } })
   const redis = new Redis(h.redisUrl, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:`, maxRetriesPerRequest: 3 })
@@ -43,7 +43,15 @@ export async function startShopWorld(name: string, options: { mode?: 'developmen
   await h.startWorker()
   const uploadDir = await mkdtemp(path.join(tmpdir(), 'fp-shop-uploads-'))
   const env: Env = { ...h.appEnv, UPLOAD_DIR: uploadDir, PUBLIC_URL: 'http://127.0.0.1:1' }
-  const web = await startWebServer({ env, db: h.db, redis, temporal: h.client, port: 0, host: '127.0.0.1', mode: options.mode ?? 'development' })
+  const web = await startWebServer({
+    env,
+    db: h.db,
+    redis,
+    temporal: h.client,
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.buildDir ? { mode: 'production' as const, buildDir: options.buildDir } : { mode: 'development' as const, optimizeClientDeps: false }),
+  })
   // The callback URL given to Zarinpal must reach this server, whose port is known only now.
   env.PUBLIC_URL = web.url
 

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { Notice } from '~/components/forms.tsx'
 import { useI18n } from '~/utils/root-data.ts'
 
@@ -29,8 +29,12 @@ export function PlanPicker({
 }) {
   const { t, fmt, locale } = useI18n()
   const [planId, setPlanId] = useState<number | null>(defaultPlanId ?? plans[0]?.id ?? null)
+  // Until the page is interactive the location list cannot follow the plan, so it offers them all.
+  const [interactive, setInteractive] = useState(false)
+  useEffect(() => setInteractive(true), [])
   if (plans.length === 0) return <Notice kind="warning">{t.shop.buy.noPlans}</Notice>
   const plan = plans.find((p) => p.id === planId) ?? plans[0]!
+  const locations = interactive ? plan.locations : [...new Map(plans.flatMap((p) => p.locations).map((l) => [l.id, l])).values()]
   const name = (x: { nameFa: string; nameEn: string }) => (locale === 'fa' ? x.nameFa : x.nameEn)
   const traffic = (bytes: string) => (bytes === '0' ? t.common.unlimited : fmt.bytes(bytes))
   return (
@@ -54,8 +58,8 @@ export function PlanPicker({
       {withLocation ? (
         <div className="field">
           <label htmlFor="f-locationId">{t.panels.location}</label>
-          <select id="f-locationId" name="locationId" key={plan.id} defaultValue={plan.locations[0]?.id} aria-invalid={errors.locationId ? true : undefined}>
-            {plan.locations.map((l) => (
+          <select id="f-locationId" name="locationId" key={`${plan.id}:${interactive}`} defaultValue={plan.locations[0]?.id} aria-invalid={errors.locationId ? true : undefined}>
+            {locations.map((l) => (
               <option key={l.id} value={l.id}>
                 {name(l)}
               </option>
