@@ -1,5 +1,5 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import QRCode from 'qrcode'
 import { z } from 'zod'
 import { seal, unseal } from '#db/crypto.ts'
@@ -13,7 +13,7 @@ import { endAllSessions, requireUser, startSession } from '~/utils/auth.server.t
 import { parseForm, readForm } from '~/utils/forms.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { generateTotpSecret, TOTP_PURPOSE, totpUri, verifyTotp } from '~/utils/totp.server.ts'
-import { useI18n } from '~/utils/root-data.ts'
+import { useI18n, useOptionalUser } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context)
@@ -103,6 +103,7 @@ export default function Settings() {
   const actionData = useActionData<typeof action>()
   const [params] = useSearchParams()
   const { t } = useI18n()
+  const user = useOptionalUser()
   const errors: Record<string, string> = actionData?.errors ?? {}
   const notice = NOTICES.find((n) => n === params.get('notice'))
   return (
@@ -111,6 +112,14 @@ export default function Settings() {
       {actionData?.message ? <Notice kind={actionData.ok ? 'success' : 'error'}>{actionData.message}</Notice> : null}
       {notice && !actionData ? <Notice kind="success">{t.settings[notice]}</Notice> : null}
       <div className="grid-2">
+        {user?.role === 'agent' ? (
+          <Card title={t.shop.tokens.title}>
+            <p className="muted">{t.shop.tokens.intro}</p>
+            <Link to="/agent/api-tokens" className="btn">
+              {t.shop.tokens.title}
+            </Link>
+          </Card>
+        ) : null}
         {mayUse2fa ? (
           <Card title={t.settings.twoFactor}>
             <p>{totpEnabled ? t.settings.twoFactorOn : t.settings.twoFactorOff}</p>
