@@ -60,6 +60,11 @@ export async function updatePanel(db: Db, appSecret: string, id: number, input: 
   return row as PanelRow
 }
 
+/** Takes a panel out of (or back into) selection for new accounts. */
+export async function setPanelActive(db: Db, id: number, active: boolean): Promise<boolean> {
+  return (await db('panels').where({ id }).update({ active, updatedAt: db.fn.now() })) > 0
+}
+
 /** The stored admin username of a panel (never the password), for the edit form. */
 export function panelUsername(panel: PanelRow, appSecret: string): string {
   try {

@@ -327,6 +327,13 @@ describe('panels', () => {
     expect((await lastAudit('panel.update')).detail).toMatchObject({ passwordChanged: false })
   })
 
+  it('adds a panel kept out of selection when it is not marked active', async () => {
+    const locationId = await seedLocation(web.db)
+    const response = await admin.post('/admin/panels', { intent: 'create', name: 'spare-1', type: 'marzban', baseUrl: 'http://127.0.0.1:9', locationId: String(locationId), username: 'root', password: 'x', capacity: '10', settings: '' })
+    expect(response.status).toBe(200)
+    expect(await web.db('panels').where({ name: 'spare-1' }).first()).toMatchObject({ active: false, capacity: 10 })
+  })
+
   it('tests the connection and records the panel as down when nothing answers', async () => {
     const panelId = await seedPanel(web.db, web.env.APP_SECRET, await seedLocation(web.db))
     const response = await admin.post('/admin/panels', { intent: 'test', id: String(panelId) })

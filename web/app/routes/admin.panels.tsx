@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { isPanelError } from '#activities/panels/errors.ts'
 import { addPanel, getPanelById, listPanels, updateHealth, type PanelWithLoad } from '#db/panels.ts'
 import { listLocations } from '#db/web-catalog.ts'
-import { panelUsername, updatePanel } from '#db/web-panels.ts'
+import { panelUsername, setPanelActive, updatePanel } from '#db/web-panels.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Checkbox, Field, Notice, PostForm, Select, SubmitButton, TextArea } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
@@ -88,7 +88,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     if (intent === 'create') {
       const panel = await addPanel(context.db, context.env.APP_SECRET, { ...input, password: input.password!, proxyUrl: input.proxyUrl ?? null })
-      if (!input.active) await context.db('panels').where({ id: panel.id }).update({ active: false })
+      if (!input.active) await setPanelActive(context.db, panel.id, false)
       await audit(request, context, user.id, 'panel.create', { type: 'panel', id: panel.id }, detail)
       return data<Result>({ ok: true, message: t.panels.created })
     }
