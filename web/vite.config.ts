@@ -26,6 +26,9 @@ export default defineConfig({
   publicDir: path.join(webDir, 'public'),
   resolve: { alias: { '~': path.join(webDir, 'app') } },
   build: { target: 'es2022', sourcemap: false },
+  // Server-only native packages: the dev dependency scan reaches them through route loaders, but the browser never
+  // loads them (Remix removes loader code from the client bundle). @node-rs/argon2's browser entry needs a WASI build.
+  optimizeDeps: { exclude: ['@node-rs/argon2'] },
   plugins: [
     remix({
       appDirectory: 'web/app',
