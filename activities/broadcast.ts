@@ -86,6 +86,58 @@ export function createTelegramPacer(redis: Redis, options: Partial<PacingOptions
   }
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/** A sender that waits for its slot on the shared schedule, and makes every sender pause when Telegram answers 429. */
+export interface PacedTelegramSender extends TelegramSender {
+  readonly pacer: TelegramPacer
+  /** The sender underneath, for callers that pace themselves (the broadcast, with its own rate). */
+  readonly unpaced: TelegramSender
+}
+
+export function isPacedSender(sender: TelegramSender): sender is PacedTelegramSender {
+  return 'unpaced' in sender && 'pacer' in sender
+}
+
+export function pacedTelegramSender(sender: TelegramSender, pacer: TelegramPacer): PacedTelegramSender {
+  return {
+    get enabled() {
+      return sender.enabled
+    },
+    pacer,
+    unpaced: sender,
+    async sendMessage(input) {
+      for (;;) {
+        const wait = await pacer.reserve(input.chatId)
+        if (wait > 0) await sleep(wait)
+        const paused = await pacer.pausedFor()
+        if (paused === 0) break
+        await sleep(paused)
+      }
+      try {
+        return await sender.sendMessage(input)
+      } catch (error) {
+        if (error instanceof TelegramError && error.retryAfterMs !== null) await pacer.pauseAll(error.retryAfterMs)
+        throw error
+      }
+    },
+  }
+}
+
+/**
+ * The activities' dependencies with a Telegram sender paced on the schedule every process of this bot shares
+ * (keyed by the bot's id, which is public; never the token): notifications then keep to Telegram's per-chat and
+ * global limits, and a 429 seen by one sender holds the others back too.
+ */
+export function withTelegramPacing<T extends { telegram: TelegramSender; redis: Redis; env: Pick<Env, 'TELEGRAM_BOT_TOKEN'> }>(deps: T, options: Partial<PacingOptions> = {}): T {
+  if (isPacedSender(deps.telegram)) return deps
+  const botId = /^(\d+):/.exec(deps.env.TELEGRAM_BOT_TOKEN ?? '')?.[1] ?? 'nobot'
+  const pacer = createTelegramPacer(deps.redis, { redisPrefix: `${DEFAULT_PACING.redisPrefix}${botId}:`, ...options })
+  return { ...deps, telegram: pacedTelegramSender(deps.telegram, pacer) }
+}
+
 export interface BroadcastActivityDeps {
   db: Db
   redis: Redis
@@ -127,7 +179,10 @@ function toCountsJson(c: BroadcastCounts) {
 
 export function createBroadcastActivities(deps: BroadcastActivityDeps, options: BroadcastOptions = {}) {
   const { db } = deps
-  const pacer = createTelegramPacer(deps.redis, options.pacing)
+  const botId = /^(\d+):/.exec(deps.env.TELEGRAM_BOT_TOKEN ?? '')?.[1] ?? 'nobot'
+  const pacer = createTelegramPacer(deps.redis, { redisPrefix: `${DEFAULT_PACING.redisPrefix}${botId}:`, ...options.pacing })
+  // The broadcast paces itself (at its own rate, on the same schedule): never through a paced sender as well.
+  const telegram = isPacedSender(deps.telegram) ? deps.telegram.unpaced : deps.telegram
   const batchSize = options.batchSize ?? 200
   const concurrency = Math.max(1, options.concurrency ?? 8)
 
@@ -152,7 +207,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
       let done = 0
       const sendOne = async (chatId: string): Promise<void> => {
         if (!(await claimBroadcastRecipient(db, broadcast.id, chatId))) return
-        if (!deps.telegram.enabled) {
+        if (!telegram.enabled) {
           await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'failed', error: 'no Telegram bot token is configured' })
           return
         }
@@ -167,7 +222,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps, options: 
             continue
           }
           try {
-            const { messageId } = await deps.telegram.sendMessage({ chatId, text: broadcast.text })
+            const { messageId } = await telegram.sendMessage({ chatId, text: broadcast.text })
             await markBroadcastRecipient(db, broadcast.id, chatId, { status: 'sent', messageId })
             return
           } catch (error) {

@@ -1,4 +1,4 @@
-import { createBroadcastActivities } from './broadcast.ts'
+import { createBroadcastActivities, withTelegramPacing } from './broadcast.ts'
 import { createCreditWatchActivities } from './credit-watch.ts'
 import { resolveDeps, type ActivityDeps } from './deps.ts'
 import { createNotificationActivities } from './notifications.ts'
@@ -12,7 +12,7 @@ import { createRefundActivities } from './refunds.ts'
  * their own). Each activity is idempotent: it takes a key derived from the workflow, or acts on state it checks first.
  */
 export function createActivities(deps: ActivityDeps) {
-  const resolved = resolveDeps(deps)
+  const resolved = resolveDeps(withTelegramPacing(deps))
   return {
     ...createNotificationActivities(resolved),
     ...createOrderActivities(resolved),
