@@ -1,6 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import path from 'node:path'
+import { randomUUID } from 'node:crypto'
 import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { z } from 'zod'
 import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
@@ -9,6 +7,7 @@ import { reportCreditChange, startPaymentWorkflow } from '#temporal/start.ts'
 import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
 import { adjustManual, type LedgerResult } from './ledger.ts'
 import type { Db } from './knex.ts'
+import { ReceiptError, storeReceipt as storeReceiptFile, type ReceiptStorageOptions, type StoredReceiptFile } from './receipts.ts'
 import type { Payment, PaymentMethod, PaymentStatus } from './models.ts'
 
 /**
@@ -42,37 +41,20 @@ export class PaymentRefusedError extends Error {
   }
 }
 
-export interface StoredReceipt {
-  /** Path relative to UPLOAD_DIR. */
-  path: string
-  sha256: string
-  mime: 'image/jpeg' | 'image/png' | 'image/webp' | 'application/pdf'
-}
-
-const SIGNATURES: { mime: StoredReceipt['mime']; ext: string; test: (b: Buffer) => boolean }[] = [
-  { mime: 'image/jpeg', ext: 'jpg', test: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { mime: 'image/png', ext: 'png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  { mime: 'image/webp', ext: 'webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
-  { mime: 'application/pdf', ext: 'pdf', test: (b) => b.subarray(0, 5).toString('latin1') === '%PDF-' },
-]
+export type StoredReceipt = Pick<StoredReceiptFile, 'path' | 'sha256' | 'mime'>
 
 /**
- * Validates a receipt by its content (JPEG, PNG, WebP or PDF, by magic bytes, not by name), caps its size, and
- * stores it under `uploadDir/receipts/<sha256>.<ext>`. The same file twice is stored once.
+ * Checks and stores a receipt through db/receipts.ts (content-checked type, size cap, random name) and reports a
+ * refusal as a `PaymentRefusedError` on the `receipt` field, like every other refusal of a payment submission.
  */
-export async function storeReceipt(bytes: Buffer, options: { uploadDir: string; maxBytes: number }): Promise<StoredReceipt> {
-  if (bytes.length === 0) throw new PaymentRefusedError('RECEIPT_INVALID', 'The receipt file is empty', 'receipt')
-  if (bytes.length > options.maxBytes) {
-    throw new PaymentRefusedError('RECEIPT_INVALID', `The receipt is ${Math.ceil(bytes.length / 1024)} KB; the most allowed is ${Math.floor(options.maxBytes / 1024)} KB`, 'receipt')
+export async function storeReceipt(bytes: Buffer, options: ReceiptStorageOptions, declaredName = ''): Promise<StoredReceipt> {
+  try {
+    const { path, sha256, mime } = await storeReceiptFile(bytes, declaredName, options)
+    return { path, sha256, mime }
+  } catch (error) {
+    if (error instanceof ReceiptError) throw new PaymentRefusedError('RECEIPT_INVALID', error.message, 'receipt')
+    throw error
   }
-  const kind = SIGNATURES.find((s) => s.test(bytes))
-  if (!kind) throw new PaymentRefusedError('RECEIPT_INVALID', 'The receipt must be a photo (JPEG, PNG, WebP) or a PDF', 'receipt')
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  const relative = path.posix.join('receipts', `${sha256}.${kind.ext}`)
-  const absolute = path.join(options.uploadDir, relative)
-  await mkdir(path.dirname(absolute), { recursive: true })
-  await writeFile(absolute, bytes, { flag: 'w' })
-  return { path: relative, sha256, mime: kind.mime }
 }
 
 export const SubmitPaymentInputSchema = z.object({

@@ -145,14 +145,14 @@ describe('submitting a payment', () => {
     await expect(submitPayment(h.db, h.client, { userId, methodId, amount: '10', orderId: 12345 })).rejects.toMatchObject({ code: 'ORDER_NOT_PAYABLE' })
   })
 
-  test('receipts are checked by content, stored once by hash, and a receipt cannot be submitted twice', async () => {
+  test('receipts are checked by content, stored under a random name, and a receipt cannot be submitted twice', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fp-receipts-'))
     try {
       const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('receipt-body')])
       const stored = await storeReceipt(png, { uploadDir: dir, maxBytes: 1024 })
-      expect(stored).toMatchObject({ mime: 'image/png', path: `receipts/${stored.sha256}.png` })
+      expect(stored).toMatchObject({ mime: 'image/png', path: expect.stringMatching(/^receipts\/\d{4}\/\d{2}\/[0-9a-f]{32}\.png$/) })
       await expect(storeReceipt(Buffer.from('<html>not a receipt</html>'), { uploadDir: dir, maxBytes: 1024 })).rejects.toMatchObject({ code: 'RECEIPT_INVALID' })
-      await expect(storeReceipt(Buffer.alloc(2048, 0xff), { uploadDir: dir, maxBytes: 1024 })).rejects.toThrow(/the most allowed is 1 KB/)
+      await expect(storeReceipt(Buffer.alloc(2048, 0xff), { uploadDir: dir, maxBytes: 1024 })).rejects.toThrow(/at most 1 KB/)
 
       const userId = await h.createCustomer('receipt-sender')
       await submit(userId, '5000').then(() => undefined)
