@@ -11,6 +11,7 @@ import { welcomeFeature } from './features/welcome.ts'
 import { getMessages } from './i18n/index.ts'
 import { localeFromTelegram } from '#db/telegram.ts'
 import { createLogger, getErrorMessage } from './logger.ts'
+import { retryOnFlood } from './middlewares/api-retry.ts'
 import { rateLimit } from './middlewares/rate-limit.ts'
 import { redisSession } from './middlewares/session.ts'
 import { attachUser } from './middlewares/user.ts'
@@ -46,6 +47,7 @@ export function createBot(token: string, input: BotDepsInput, options: { botInfo
     settings: { ...DEFAULT_BOT_SETTINGS, ...input.settings },
   }
   const bot = new Bot<BotContext>(token, { client: { apiRoot: deps.env.TELEGRAM_API_ROOT }, botInfo: options.botInfo })
+  bot.api.config.use(retryOnFlood(deps.logger))
   const services: BotServices = { progress: createProgressTracker(deps, bot.api) }
 
   bot.use((ctx, next) => {

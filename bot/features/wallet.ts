@@ -27,6 +27,8 @@ async function showWallet(ctx: BotContext): Promise<void> {
     spendable: w.spendable.toString(),
     role: w.role,
     negativeSince: w.negativeSince,
+    // Only agents sell on credit; the 24-hour rule applies to them.
+    deadline: w.negativeSince && w.role === 'agent' ? new Date(new Date(w.negativeSince).getTime() + ctx.deps.env.NEGATIVE_CREDIT_GRACE) : null,
   })
   const keyboard = new InlineKeyboard().text(ctx.t.btnHistory, 'wal:hist').text(ctx.t.btnTopup, 'wal:topup').row().text(ctx.t.btnMenu, MENU.home)
   await show(ctx, text, keyboard)

@@ -264,13 +264,14 @@ export function en(f: Format) {
     deleteInProgress: (username: string) => html`🗑 <b>${username}</b> is being deleted; the refund follows when the panel confirms.`,
 
     // ---- wallet ----
-    walletSummary: (w: { confirmed: string; pending: string; usable: string; spendable: string; role: Role; negativeSince: Date | null }) =>
+    walletSummary: (w: { confirmed: string; pending: string; usable: string; spendable: string; role: Role; negativeSince: Date | null; deadline: Date | null }) =>
       lines(
         html`👛 <b>Wallet</b>`,
         html`Confirmed: <b>${f.money(w.confirmed)}</b>`,
         html`Pending review: ${f.money(w.pending)}`,
         w.role === 'agent' ? html`Usable credit: <b>${f.money(w.usable)}</b>` : html`Available to spend: <b>${f.money(w.spendable)}</b>`,
-        w.negativeSince && html`\n⚠️ Your credit has been negative since ${f.dateTime(w.negativeSince)}. New orders are blocked, and after 24 hours your accounts are disabled until you top up.`,
+        w.negativeSince &&
+          html`\n⚠️ Your credit has been negative since ${f.dateTime(w.negativeSince)}. New orders are blocked${w.deadline ? `, and if it is still negative at ${f.dateTime(w.deadline)} your accounts are disabled until you top up` : ''}.`,
       ),
     historyTitle: html`📜 <b>Wallet history</b>`,
     historyEmpty: html`No transactions yet.`,

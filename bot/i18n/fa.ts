@@ -207,14 +207,14 @@ export function fa(f: Format): Messages {
     deleteFailed: (username: string) => html`⚠️ <b>${username}</b> هنوز حذف نشده است؛ دوباره تلاش می‌شود و تا حذف نشود مبلغی برنمی‌گردد.`,
     deleteInProgress: (username: string) => html`🗑 <b>${username}</b> در حال حذف است؛ بازپرداخت پس از تأیید پنل انجام می‌شود.`,
 
-    walletSummary: (w: { confirmed: string; pending: string; usable: string; spendable: string; role: Role; negativeSince: Date | null }) =>
+    walletSummary: (w: { confirmed: string; pending: string; usable: string; spendable: string; role: Role; negativeSince: Date | null; deadline: Date | null }) =>
       lines(
         html`👛 <b>کیف پول</b>`,
         html`تأییدشده: <b>${f.money(w.confirmed)}</b>`,
         html`در انتظار بررسی: ${f.money(w.pending)}`,
         w.role === 'agent' ? html`اعتبار قابل استفاده: <b>${f.money(w.usable)}</b>` : html`قابل خرج: <b>${f.money(w.spendable)}</b>`,
         w.negativeSince &&
-          html`\n⚠️ اعتبار شما از ${f.dateTime(w.negativeSince)} منفی است. سفارش جدید ممکن نیست و پس از ۲۴ ساعت اکانت‌های شما تا افزایش موجودی غیرفعال می‌شوند.`,
+          html`\n⚠️ اعتبار شما از ${f.dateTime(w.negativeSince)} منفی است. سفارش جدید ممکن نیست${w.deadline ? ` و اگر تا ${f.dateTime(w.deadline)} منفی بماند، اکانت‌های شما تا افزایش موجودی غیرفعال می‌شوند` : ''}.`,
       ),
     historyTitle: html`📜 <b>تاریخچه کیف پول</b>`,
     historyEmpty: html`هنوز تراکنشی ندارید.`,

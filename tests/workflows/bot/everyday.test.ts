@@ -185,6 +185,28 @@ describe('abuse and odd input', () => {
     expect(replies.length).toBe(20 + 1)
   })
 
+  test("the bot's own replies wait out flood control and are sent once", async () => {
+    const person = tg().person(6501, { firstName: 'Pari', languageCode: 'en' })
+    const m0 = mark(6501)
+    tg().floodNext(1, 1, (method, params) => method === 'sendMessage' && String(params.chat_id) === '6501')
+    const sentAt = Date.now()
+    await tg().sendText(person, '/start')
+    await after(6501, m0, (t) => t.includes('Welcome'), 'the welcome after the wait')
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(950)
+    expect(tg().messages(6501).slice(m0)).toHaveLength(1)
+  })
+
+  test('an agent whose credit went negative sees until when they have to top up', async () => {
+    const person = tg().person(6101, { firstName: 'Ali' })
+    const agent = await w.h.db('users').where({ telegramId: '6101' }).first()
+    const since = new Date('2026-11-21T08:00:00Z')
+    await w.h.db('wallets').where({ userId: agent.id }).update({ negativeSince: since })
+    const m0 = mark(6101)
+    await tg().sendText(person, '/wallet')
+    await after(6101, m0, (t) => t.includes('negative since 21 Nov 2026, 11:30') && t.includes('still negative at 22 Nov 2026, 11:30'), 'the deadline')
+    await w.h.db('wallets').where({ userId: agent.id }).update({ negativeSince: null })
+  })
+
   test('/cancel leaves a waiting step; a disabled user is told so', async () => {
     const person = tg().person(6201, { firstName: 'Omid' })
     const m0 = mark(6201)
