@@ -107,6 +107,8 @@ describe('the admin console in a browser', () => {
       await page.fill('#f-password', ADMIN_PASSWORD)
       await page.click('main button[type=submit]')
       await page.waitForURL('**/admin')
+      // The URL changes as the client navigation starts; wait for the dashboard itself to render.
+      await page.locator('h1', { hasText: 'داشبورد' }).first().waitFor()
     })
     expect(await page.getAttribute('html', 'dir')).toBe('rtl')
     expect(await page.getAttribute('html', 'lang')).toBe('fa')
@@ -129,6 +131,7 @@ describe('the admin console in a browser', () => {
       await form.locator('input[name=locationIds]').first().check()
       await form.locator('button[value=create]').click()
       await page.locator('.notice-success').waitFor()
+      await page.locator('table', { hasText: 'دو ماهه ویژه' }).first().waitFor()
     })
     await expect(page.locator('.notice-success').textContent()).resolves.toBe('پلن ساخته شد.')
     await expect(page.locator('table').textContent()).resolves.toContain('دو ماهه ویژه')
@@ -148,6 +151,7 @@ describe('the admin console in a browser', () => {
       await page.fill('#f-maxActiveAccounts', '100')
       await page.click('button[value=create]')
       await page.waitForURL(/\/admin\/agents\/\d+\?notice=created/)
+      await page.locator('h1', { hasText: 'رضا کریمی' }).first().waitFor()
     })
     await expect(page.locator('.notice-success').textContent()).resolves.toBe('نماینده ساخته شد.')
     await expect(page.locator('h1').first().textContent()).resolves.toBe('رضا کریمی')
@@ -191,6 +195,7 @@ describe('the admin console in a browser', () => {
   it('switches to English, left to right, and approves a receipt there too', async () => {
     await page.click('[data-testid=switch-language]')
     await page.waitForFunction(() => document.documentElement.lang === 'en')
+    await page.locator('h1', { hasText: 'Dashboard' }).first().waitFor()
     expect(await page.getAttribute('html', 'dir')).toBe('ltr')
     await expect(page.locator('h1').first().textContent()).resolves.toBe('Dashboard')
     await expect(page.locator('[data-testid=stat-pending] .value').textContent()).resolves.toBe('1')
