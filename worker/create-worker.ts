@@ -1,6 +1,14 @@
+import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker'
+import type { Client } from '@temporalio/client'
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
+import type { Redis } from 'ioredis'
+import type { Env } from '#config/env.ts'
+import type { Db } from '#db/knex.ts'
+import { createPanelDirectory } from '#db/panels.ts'
 import { createActivities, type ActivityDeps } from '#activities/index.ts'
+import { RedisPanelStore } from '#activities/panels/store.ts'
+import { createTelegramSender } from '#activities/telegram.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 
 /** Entry point of the workflow bundle (webpack bundles it; workflow code never runs in the worker's own context). */
@@ -34,4 +42,50 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
   })
+}
+
+export interface BuildWorkerOptions {
+  env: Env
+  db: Db
+  redis: Redis
+  /** Temporal client for the activities that start or signal workflows. */
+  temporal: Client
+  /** Temporal frontend the worker polls; the worker opens (and closes) its own native connection to it. */
+  address: string
+  identity?: string
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime']
+}
+
+export interface FlowpanelWorker {
+  worker: Worker
+  /** Closes what `buildWorker` opened (panel adapters, the native connection); call once the worker has stopped. */
+  close(): Promise<void>
+}
+
+/**
+ * The one wiring of flowpanel's worker process, shared by `npm run worker` (worker/main.ts) and `npm start`
+ * (bin/start/worker.ts): the panel directory over the Redis session store, the Telegram sender, the activity
+ * deps and the worker itself. The caller owns env, db, redis and the client, installs the SDK runtime and decides shutdown.
+ */
+export async function buildWorker(options: BuildWorkerOptions): Promise<FlowpanelWorker> {
+  const { env, db, redis } = options
+  const connection = await NativeConnection.connect({ address: options.address })
+  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis) })
+  const telegram = createTelegramSender({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT })
+  const close = async () => {
+    await Promise.allSettled([panels.close(), connection.close()])
+  }
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      deps: { db, redis, env, temporal: options.temporal, panels, telegram },
+      identity: options.identity ?? `flowpanel-worker-${process.pid}@${hostname()}`,
+      ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
+    })
+    return { worker, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
 }

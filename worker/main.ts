@@ -1,17 +1,20 @@
-import { hostname } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker'
+import { DefaultLogger, Runtime } from '@temporalio/worker'
 import { Redis } from 'ioredis'
 import { getEnv } from '#config/env.ts'
 import { createDb } from '#db/knex.ts'
-import { createPanelDirectory } from '#db/panels.ts'
-import { RedisPanelStore } from '#activities/panels/store.ts'
-import { createTelegramSender } from '#activities/telegram.ts'
 import { createTemporalClient, DEFAULT_TEMPORAL_ADDRESS } from '#temporal/client.ts'
 import { ensurePeriodicWorkflow } from '#temporal/start.ts'
-import { createWorker } from './create-worker.ts'
+import { buildWorker } from './create-worker.ts'
 
-export { createWorker, WORKFLOWS_PATH, type CreateWorkerOptions } from './create-worker.ts'
+export {
+  buildWorker,
+  createWorker,
+  WORKFLOWS_PATH,
+  type BuildWorkerOptions,
+  type CreateWorkerOptions,
+  type FlowpanelWorker,
+} from './create-worker.ts'
 
 const LOG_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const
 
@@ -31,16 +34,7 @@ async function main(): Promise<void> {
   const db = createDb(env.DATABASE_URL)
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 })
   const temporal = await createTemporalClient(env)
-  const connection = await NativeConnection.connect({ address })
-  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis) })
-  const telegram = createTelegramSender({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT })
-
-  const worker = await createWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    deps: { db, redis, env, temporal: temporal.client, panels, telegram },
-    identity: `flowpanel-worker-${process.pid}@${hostname()}`,
-  })
+  const { worker, close } = await buildWorker({ env, db, redis, temporal: temporal.client, address })
 
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
@@ -58,7 +52,7 @@ async function main(): Promise<void> {
   try {
     await worker.run()
   } finally {
-    await Promise.allSettled([panels.close(), redis.quit(), db.destroy(), temporal.close(), connection.close()])
+    await Promise.allSettled([close(), redis.quit(), db.destroy(), temporal.close()])
     logger.info('worker stopped')
   }
 }

@@ -1,15 +1,11 @@
-import { hostname } from 'node:os'
 import type { Client } from '@temporalio/client'
 import type { LogLevel as SdkLogLevel, LogMetadata, Logger as SdkLogger } from '@temporalio/common'
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker'
+import { Runtime, type Worker } from '@temporalio/worker'
 import type { Redis } from 'ioredis'
 import type { Env } from '#config/env.ts'
 import type { Db } from '#db/knex.ts'
-import { createPanelDirectory } from '#db/panels.ts'
-import { RedisPanelStore } from '#activities/panels/store.ts'
-import { createTelegramSender } from '#activities/telegram.ts'
 import { ensurePeriodicWorkflow } from '#temporal/start.ts'
-import { createWorker } from '../../worker/create-worker.ts'
+import { buildWorker } from '../../worker/create-worker.ts'
 import type { Logger } from '../../infra/logger.ts'
 
 /**
@@ -56,7 +52,7 @@ export interface RunningWorker {
   stop(): Promise<void>
 }
 
-/** Runs flowpanel's worker inside this process with the given connections (the same wiring as worker/main.ts). */
+/** Runs flowpanel's worker inside this process with the given connections (`buildWorker`, as worker/main.ts does). */
 export async function startWorker(options: {
   env: Env
   db: Db
@@ -68,20 +64,16 @@ export async function startWorker(options: {
 }): Promise<RunningWorker> {
   const { env, db, redis, client, logger } = options
   installRuntime(logger, env.LOG_LEVEL)
-  const connection = await NativeConnection.connect({ address: options.address })
-  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis) })
-  const telegram = createTelegramSender({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT })
-  const worker = await createWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    deps: { db, redis, env, temporal: client, panels, telegram },
-    identity: `flowpanel-worker-${process.pid}@${hostname()}`,
+  const { worker, close } = await buildWorker({
+    env,
+    db,
+    redis,
+    temporal: client,
+    address: options.address,
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
   })
   await ensurePeriodicWorkflow(client)
-  const done = worker.run().finally(async () => {
-    await Promise.allSettled([panels.close(), connection.close()])
-  })
+  const done = worker.run().finally(close)
   logger.info('worker-started', { address: options.address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
   let stopping: Promise<void> | undefined
   return {
