@@ -30,13 +30,15 @@ export function sequenceKey(update: Update): string {
   return `update:${update.update_id}`
 }
 
+/** `bot` must be initialised (`await bot.init()`): its id scopes the dedupe keys. */
 export function createUpdateDispatcher(bot: Bot<BotContext>, options: { redis: Redis; redisPrefix: string; logger: Logger; dedupeTtlSeconds?: number }): UpdateDispatcher {
   const chains = new Map<string, Promise<void>>()
   const inFlight = new Set<Promise<void>>()
   const ttl = options.dedupeTtlSeconds ?? 24 * 3600
 
   async function handle(update: Update): Promise<void> {
-    const first = await options.redis.set(`${options.redisPrefix}update:${update.update_id}`, '1', 'EX', ttl, 'NX')
+    // Update ids are unique per bot only: two bots sharing a Redis must not drop each other's updates.
+    const first = await options.redis.set(`${options.redisPrefix}update:${bot.botInfo.id}:${update.update_id}`, '1', 'EX', ttl, 'NX')
     if (first === null) {
       options.logger.debug('update-duplicate', { updateId: update.update_id })
       return

@@ -41,14 +41,14 @@ export class RedisSessionStorage implements StorageAdapter<SessionData> {
 }
 
 /**
- * One session per person per chat: in an admin group every admin has their own (a reject reason typed by one
- * admin must not be taken as another's).
+ * One session per person per chat (and per bot): in an admin group every admin has their own (a reject reason
+ * typed by one admin must not be taken as another's).
  */
 export function sessionKey(ctx: Context): string | undefined {
   const chat = ctx.chat?.id
   const from = ctx.from?.id
   if (chat === undefined || from === undefined) return undefined
-  return `${chat}:${from}`
+  return `${ctx.me.id}:${chat}:${from}`
 }
 
 export function redisSession(redis: Redis, prefix: string, ttlSeconds: number) {
