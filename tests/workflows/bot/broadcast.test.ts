@@ -115,14 +115,15 @@ describe('broadcast', () => {
       expect(inWindow.length, `sends within ${flood.retryAfter}s after the 429 at ${flood.at}`).toBeLessThanOrEqual(CONCURRENCY - 1)
       expect(inWindow.filter((c) => c.at > flood.at + 500), `late sends after the 429 at ${flood.at}`).toEqual([])
     }
-    // Pacing: never more than PER_SECOND sends in any one-second window (plus one for the window edge).
+    // Pacing: never more than PER_SECOND sends in any one-second window, give or take the requests in flight: the fake
+    // sees arrival times, and up to CONCURRENCY paced requests can land together. Unpaced, the peak would be hundreds.
     const times = sends.map((c) => c.at).sort((a, b) => a - b)
     let peak = 0
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[i]! - times[j]! >= 1000) j++
       peak = Math.max(peak, i - j + 1)
     }
-    expect(peak).toBeLessThanOrEqual(PER_SECOND + 1)
+    expect(peak).toBeLessThanOrEqual(PER_SECOND + CONCURRENCY)
 
     const row = await w.h.db('broadcasts').where({ id: broadcast.id }).first()
     expect(row).toMatchObject({ status: 'done', total, delivered: total - BLOCKED.length, failed: BLOCKED.length })
