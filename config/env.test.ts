@@ -22,6 +22,7 @@ describe('parseEnv', () => {
       PROVISION_DEADLINE: 30 * 60_000,
       PAYMENT_REMINDERS: [3_600_000, 6 * 3_600_000],
       PAYMENT_EXPIRY: 72 * 3_600_000,
+      GATEWAY_PAYMENT_WINDOW: 3_600_000,
       NEGATIVE_CREDIT_GRACE: 24 * 3_600_000,
     })
     expect(result.env.DATABASE_URL).toBeUndefined()

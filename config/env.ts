@@ -94,6 +94,7 @@ export const EnvSchema = z.object({
   PROVISION_DEADLINE: duration('30m'),
   PAYMENT_REMINDERS: durationList('1h,6h'),
   PAYMENT_EXPIRY: duration('72h'),
+  GATEWAY_PAYMENT_WINDOW: duration('1h'),
   NEGATIVE_CREDIT_GRACE: duration('24h'),
 })
 

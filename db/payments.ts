@@ -161,7 +161,7 @@ export async function submitPayment(db: Db, client: Client, raw: SubmitPaymentIn
 
 export type DecidePaymentResult =
   | { ok: true; message: string; status: LivePaymentStatus }
-  | { ok: false; reason: 'not_found' | 'already_decided' | 'expired'; message: string; status: LivePaymentStatus | null }
+  | { ok: false; reason: 'not_found' | 'already_decided' | 'expired' | 'paid_online'; message: string; status: LivePaymentStatus | null }
 
 function closedAnswer(paymentId: number, status: LivePaymentStatus): DecidePaymentResult {
   if (status.status === 'EXPIRED') {
@@ -173,7 +173,8 @@ function closedAnswer(paymentId: number, status: LivePaymentStatus): DecidePayme
 
 /**
  * An admin's decision on a payment. Signals the running workflow and waits (up to `waitMs`) for it to settle;
- * a payment that was already decided or has expired gets a clear answer saying so (never an error page).
+ * a payment that was already decided or has expired gets a clear answer saying so (never an error page). A payment
+ * made online is refused: the gateway confirms it, not an admin.
  */
 export async function decidePayment(
   client: Client,
@@ -189,7 +190,11 @@ export async function decidePayment(
     if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'not_found', message: `Payment #${paymentId} does not exist`, status: null }
     throw error
   }
-  if (!running) return closedAnswer(paymentId, await handle.query(paymentStatusQuery))
+  const live = await handle.query(paymentStatusQuery)
+  if (live.confirmedBy === 'gateway') {
+    return { ok: false, reason: 'paid_online', message: `Payment #${paymentId} is paid online; it is confirmed by the gateway, not by an admin`, status: live }
+  }
+  if (!running) return closedAnswer(paymentId, live)
   try {
     await handle.signal(decidePaymentSignal, { decision: input.decision, adminId: input.adminId, note: input.note ?? null })
   } catch (error) {

@@ -640,9 +640,9 @@ export async function getPaymentView(db: Db, paymentId: number): Promise<Payment
   return r ? toPaymentView(r) : undefined
 }
 
-/** Payments waiting for an admin, oldest first. */
+/** Payments waiting for an admin, oldest first; online (gateway) payments are confirmed by the gateway, not listed. */
 export async function listPendingPayments(db: Db, limit: number): Promise<PaymentView[]> {
-  const rows = await paymentViews(db).where('py.status', 'PENDING').orderBy('py.id', 'asc').limit(limit)
+  const rows = await paymentViews(db).where('py.status', 'PENDING').whereNot('m.kind', 'ZARINPAL').orderBy('py.id', 'asc').limit(limit)
   return rows.map(toPaymentView)
 }
 

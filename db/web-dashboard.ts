@@ -5,8 +5,14 @@ import type { PanelHealth } from './models.ts'
 
 export const BUSINESS_TIME_ZONE = 'Asia/Tehran'
 
+/** Payments waiting for an admin (online gateway payments are confirmed by the gateway, not counted). */
 export async function countPendingPayments(db: Db): Promise<number> {
-  const row = await db('payments').where({ status: 'PENDING' }).count<{ count: string }[]>('* as count').first()
+  const row = await db('payments as p')
+    .join('paymentMethods as m', 'm.id', 'p.methodId')
+    .where('p.status', 'PENDING')
+    .whereNot('m.kind', 'ZARINPAL')
+    .count<{ count: string }[]>('* as count')
+    .first()
   return Number(row?.count ?? 0)
 }
 

@@ -54,9 +54,12 @@ function toQueuePayment(row: Record<string, unknown>): QueuePayment {
   return { ...(rest as Omit<QueuePayment, 'amount' | 'hasReceipt'>), amount: BigInt(amount as string), hasReceipt: Boolean(receiptPath) }
 }
 
-/** Pending payments, oldest first (the ones closest to expiring on top). */
+/**
+ * Pending payments waiting for an admin, oldest first (the ones closest to expiring on top). Online (gateway)
+ * payments are not among them: the gateway confirms those.
+ */
 export async function listPendingPayments(db: Db, limit = 100): Promise<QueuePayment[]> {
-  const rows = await baseQuery(db).where('p.status', 'PENDING').orderBy('p.createdAt', 'asc').limit(limit)
+  const rows = await baseQuery(db).where('p.status', 'PENDING').whereNot('m.kind', 'ZARINPAL').orderBy('p.createdAt', 'asc').limit(limit)
   return rows.map(toQueuePayment)
 }
 

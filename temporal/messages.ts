@@ -77,7 +77,7 @@ export interface DecidePaymentSignal {
   note: string | null
 }
 export const decidePaymentSignal = defineSignal<[DecidePaymentSignal]>('decidePayment')
-/** A gateway (Zarinpal) callback that verified the payment. */
+/** A gateway (Zarinpal) callback that verified the payment: credits a gateway payment. */
 export interface GatewayVerifiedSignal {
   authority: string
   refId: string
@@ -94,6 +94,8 @@ export interface PaymentStatus {
   expiresAt: string
   /** Usable credit of the payer after the decision, as a decimal string. */
   balanceAfter: string | null
+  /** Who confirms it: an admin (a receipt) or the gateway (an online payment, never decided by an admin). */
+  confirmedBy?: 'admin' | 'gateway'
 }
 export const paymentStatusQuery = defineQuery<PaymentStatus>('paymentStatus')
 export type PaymentResult = PaymentStatus

@@ -4,7 +4,10 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { decidePayment, PaymentRefusedError, storeReceipt, submitPayment } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
-import { creditWatchStatusQuery, paymentStatusQuery, type PaymentResult } from '#temporal/messages.ts'
+import { listPendingPayments as botPendingPayments } from '#db/telegram.ts'
+import { countPendingPayments } from '#db/web-dashboard.ts'
+import { listPendingPayments } from '#db/web-payments.ts'
+import { creditWatchStatusQuery, gatewayVerifiedSignal, paymentStatusQuery, type PaymentResult } from '#temporal/messages.ts'
 import { creditWatchWorkflowId } from '#temporal/workflow-ids.ts'
 import { ADMIN_CHAT, ledgerEntries, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
 
@@ -119,6 +122,73 @@ describe('payment approval', () => {
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(2_900)
     const row = await h.db('notificationsSent').where('key', 'like', `payment-${payment.id}:submitted:%`).first()
     expect(row).toMatchObject({ status: 'sent', attempts: 2 })
+  })
+})
+
+describe('a gateway (Zarinpal) payment', () => {
+  let zarinpalId: number
+  beforeAll(async () => {
+    const [method] = await h.db('paymentMethods').insert({ kind: 'ZARINPAL', titleFa: 'زرین‌پال', titleEn: 'Zarinpal gateway' }).returning('id')
+    zarinpalId = method.id
+  })
+  const started = async (handle: Awaited<ReturnType<typeof submit>>['handle']) =>
+    waitFor('the payment to start', async () => (await handle.query(paymentStatusQuery)).confirmedBy === 'gateway')
+
+  test('credits nothing and asks no admin until the gateway verifies it; an admin decision is refused; the verification credits it once', async () => {
+    const userId = await h.createCustomer('online-payer', { telegramId: '6003' })
+    const asked = h.telegram.messages(ADMIN_CHAT).length
+    const queued = await countPendingPayments(h.db)
+    const { payment, handle } = await submit(userId, '150000', { methodId: zarinpalId })
+    await started(handle)
+    expect(await wallet(userId)).toMatchObject({ confirmed: '0', pending: '0' })
+    expect(await ledgerEntries(h.db, { userId })).toEqual([])
+    expect((await listPendingPayments(h.db)).map((p) => p.id)).not.toContain(payment.id)
+    expect((await botPendingPayments(h.db, 100)).map((p) => p.id)).not.toContain(payment.id)
+    expect(await countPendingPayments(h.db)).toBe(queued)
+
+    const refused = await decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId })
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'paid_online',
+      message: `Payment #${payment.id} is paid online; it is confirmed by the gateway, not by an admin`,
+      status: expect.objectContaining({ status: 'PENDING', confirmedBy: 'gateway' }),
+    })
+    // Even a decision signalled straight to the workflow is ignored.
+    await handle.signal('decidePayment', { decision: 'reject', adminId: h.adminId, note: 'no' })
+    expect(await handle.query(paymentStatusQuery)).toMatchObject({ status: 'PENDING' })
+
+    const verified = { authority: 'A0000000000000000000000000000000001', refId: '9001', amount: '150000' }
+    await handle.signal(gatewayVerifiedSignal, verified)
+    await handle.signal(gatewayVerifiedSignal, verified)
+    expect(await handle.result()).toMatchObject({ status: 'APPROVED', decidedBy: null, note: 'gateway ref 9001', remindersSent: 0, balanceAfter: '150000', confirmedBy: 'gateway' })
+    expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED'])
+    expect(await wallet(userId)).toMatchObject({ confirmed: '150000', pending: '0' })
+    expect(await h.db('payments').where({ id: payment.id }).first()).toMatchObject({ status: 'APPROVED', decidedBy: null, note: 'gateway ref 9001' })
+    expect(h.telegram.messages(ADMIN_CHAT).slice(asked).filter((m) => m.text.includes(`Payment #${payment.id}`))).toEqual([])
+    expect(await decidePayment(h.client, payment.id, { decision: 'reject', adminId: h.adminId })).toMatchObject({ ok: false, reason: 'paid_online' })
+  })
+
+  test('without a verification it expires after the gateway window (1 h) with nothing credited', async () => {
+    const userId = await h.createCustomer('online-gone')
+    const { payment, handle } = await submit(userId, '70000', { methodId: zarinpalId })
+    expect(await handle.result()).toMatchObject({ status: 'EXPIRED', decidedBy: null, remindersSent: 0, balanceAfter: '0' })
+    const history = await handle.fetchHistory()
+    const took = Number(history.events!.at(-1)!.eventTime!.seconds) - Number(history.events![0]!.eventTime!.seconds)
+    expect(took).toBeGreaterThanOrEqual(3600)
+    expect(took).toBeLessThan(3600 + 60)
+    expect(await ledgerEntries(h.db, { userId })).toEqual([])
+    expect(await h.db('payments').where({ id: payment.id }).first()).toMatchObject({ status: 'EXPIRED', decidedBy: null })
+  })
+
+  test('a verification stored on the payment while the window closes is credited, not expired', async () => {
+    const userId = await h.createCustomer('online-last-minute')
+    const { payment, handle } = await submit(userId, '80000', { methodId: zarinpalId })
+    await started(handle)
+    // What the web callback stores before it signals; the signal itself is lost here.
+    await h.db('payments').where({ id: payment.id }).update({ gatewayAuthority: 'A0000000000000000000000000000000002', gatewayRefId: '9002' })
+    expect(await handle.result()).toMatchObject({ status: 'APPROVED', note: 'gateway ref 9002', balanceAfter: '80000' })
+    expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED'])
+    expect(await wallet(userId)).toMatchObject({ confirmed: '80000', pending: '0' })
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acceptDecision, hoursWaiting, outcomeOf, reminderTimes } from './rules.ts'
+import { acceptDecision, hoursWaiting, outcomeOf, paymentFlow, reminderTimes } from './rules.ts'
 
 const H = 3_600_000
 
@@ -38,5 +38,17 @@ describe('hoursWaiting', () => {
   it('counts whole hours', () => {
     expect(hoursWaiting(0, 6 * H + 59_000)).toBe(6)
     expect(hoursWaiting(10, 0)).toBe(0)
+  })
+})
+
+describe('paymentFlow', () => {
+  const config = { receiptExpiryMs: 72 * H, gatewayWindowMs: H }
+  it('a receipt is pending credit at once and waits for an admin until the receipt expiry', () => {
+    for (const kind of ['CARD', 'SHEBA', 'CRYPTO']) {
+      expect(paymentFlow(kind, config)).toEqual({ confirmedBy: 'admin', pendingCreditAtStart: true, askAdmins: true, adminMayDecide: true, expiryMs: 72 * H })
+    }
+  })
+  it('a Zarinpal payment credits nothing before the gateway verifies it, asks no admin and expires after the gateway window', () => {
+    expect(paymentFlow('ZARINPAL', config)).toEqual({ confirmedBy: 'gateway', pendingCreditAtStart: false, askAdmins: false, adminMayDecide: false, expiryMs: H })
   })
 })

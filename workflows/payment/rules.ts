@@ -29,3 +29,24 @@ export function acceptDecision(current: DecidePaymentSignal | null, incoming: De
   if (incoming.decision !== 'approve' && incoming.decision !== 'reject') return current
   return incoming
 }
+
+/**
+ * How a payment is confirmed. A receipt (card to card, SHEBA, crypto) is pending credit at once and waits for an
+ * admin, who is asked and reminded. An online gateway payment (Zarinpal) is confirmed by the gateway's
+ * server-to-server verification only: nothing is credited before it, no admin is asked, and an admin's decision
+ * on it is refused. It expires after the gateway window rather than the receipt expiry.
+ */
+export interface PaymentFlow {
+  confirmedBy: 'admin' | 'gateway'
+  pendingCreditAtStart: boolean
+  askAdmins: boolean
+  adminMayDecide: boolean
+  expiryMs: number
+}
+
+export function paymentFlow(methodKind: string, config: { receiptExpiryMs: number; gatewayWindowMs: number }): PaymentFlow {
+  if (methodKind === 'ZARINPAL') {
+    return { confirmedBy: 'gateway', pendingCreditAtStart: false, askAdmins: false, adminMayDecide: false, expiryMs: config.gatewayWindowMs }
+  }
+  return { confirmedBy: 'admin', pendingCreditAtStart: true, askAdmins: true, adminMayDecide: true, expiryMs: config.receiptExpiryMs }
+}

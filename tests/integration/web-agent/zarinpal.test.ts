@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { checkLedger, getWallet } from '#db/ledger.ts'
 import { decidePayment } from '#db/payments.ts'
+import { listPendingPayments as botPendingPayments } from '#db/telegram.ts'
+import { listPendingPayments } from '#db/web-payments.ts'
+import { paymentStatusQuery } from '#temporal/messages.ts'
+import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
 import { idFrom, MERCHANT_ID, orderKey, pngReceipt, postMultipart, startShopWorld, waitFor, type ShopWorld } from './world.ts'
 
 let w: ShopWorld
@@ -22,6 +26,12 @@ async function buyWithZarinpal(browser: Browser) {
   const request = await w.h.db('gatewayRequests').where({ authority }).first()
   const payment = await w.h.db('payments').where({ id: request.paymentId }).first()
   return { authority, payment, request }
+}
+
+/** The payment workflow has started and knows the gateway confirms this payment. */
+async function paymentStarted(paymentId: number) {
+  const handle = w.h.client.workflow.getHandle(paymentWorkflowId(paymentId))
+  await waitFor('the payment workflow', async () => (await handle.query(paymentStatusQuery).catch(() => null))?.confirmedBy === 'gateway')
 }
 
 async function snapshot(userId: number) {
@@ -46,6 +56,24 @@ describe('buying with Zarinpal', () => {
     const order = await w.h.db('orders').where({ id: payment.orderId }).first()
     expect(order).toMatchObject({ payMethod: 'zarinpal', price: '150000' })
     await waitFor('order awaiting payment', async () => (await w.h.db('orders').where({ id: order.id }).first()).status === 'awaiting_payment')
+    await paymentStarted(payment.id)
+
+    // Not paid yet: nothing is credited, and no admin can approve it (not queued on the web nor in the bot).
+    expect(await getWallet(w.h.db, user.id)).toMatchObject({ confirmed: 0n, pending: 0n })
+    expect((await listPendingPayments(w.h.db)).map((p) => p.id)).not.toContain(payment.id)
+    expect((await botPendingPayments(w.h.db, 100)).map((p) => p.id)).not.toContain(payment.id)
+    const admin = await w.signIn('admin')
+    const queue = await admin.browser.get('/admin/payments')
+    expect(queue.status).toBe(200)
+    expect(queue.text).not.toContain(`data-testid="payment-${payment.id}"`)
+    const approveByHand = await admin.browser.post('/admin/payments', { intent: 'approve', paymentId: String(payment.id) })
+    expect(approveByHand.text).toContain('This payment is paid online; it is confirmed by the gateway, not by an admin.')
+    expect(await decidePayment(w.h.client, payment.id, { decision: 'approve', adminId: w.h.adminId })).toMatchObject({
+      ok: false,
+      reason: 'paid_online',
+      message: `Payment #${payment.id} is paid online; it is confirmed by the gateway, not by an admin`,
+    })
+    expect((await w.h.db('payments').where({ id: payment.id }).first()).status).toBe('PENDING')
 
     // The payer comes back without paying (Status=OK forged): Zarinpal says -51 and nothing moves.
     const before = await snapshot(user.id)
@@ -85,7 +113,7 @@ describe('buying with Zarinpal', () => {
   test('a forged callback (unknown authority, another status, a session paid with a different amount) changes nothing', async () => {
     const { browser, user } = await w.signIn('customer')
     const { authority, payment } = await buyWithZarinpal(browser)
-    await waitFor('pending credit', async () => (await getWallet(w.h.db, user.id)).pending === 150000n)
+    await paymentStarted(payment.id)
     const before = await snapshot(user.id)
     const verifyCalls = w.zarinpal.counts.verify
 
@@ -122,6 +150,34 @@ describe('buying with Zarinpal', () => {
     await waitFor('order delivered', async () => (await w.h.db('orders').where({ id: payment.orderId }).first()).status === 'delivered')
     const entries = (await snapshot(user.id)).entries.map((e) => e.type)
     expect(entries).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED', 'ORDER_DEBIT'])
+    expect((await checkLedger(w.h.db, user.id)).ok).toBe(true)
+  })
+
+  test('a verification that lands after the payment expired is recorded for support and the payer is told so; nothing is credited', async () => {
+    const { browser, user } = await w.signIn('customer')
+    const { authority, payment } = await buyWithZarinpal(browser)
+    await paymentStarted(payment.id)
+    w.zarinpal.pay(authority)
+    const before = await snapshot(user.id)
+
+    // The verification is on its way while the gateway window closes and the payment expires.
+    w.zarinpal.latencyMs = 3_000
+    const seen = w.zarinpal.requests.length
+    const callback = browser.get(`/zarinpal/callback?Authority=${authority}&Status=OK`)
+    await waitFor('the verification to be sent', () => w.zarinpal.requests.slice(seen).some((r) => r.path.endsWith('/verify.json')))
+    await w.h.env.sleep('61 minutes')
+    await waitFor('the payment to expire', async () => (await w.h.db('payments').where({ id: payment.id }).first()).status === 'EXPIRED')
+    const late = await callback
+    w.zarinpal.latencyMs = 0
+
+    expect(late.location).toBe(`/customer/orders/${payment.orderId}?gateway=late`)
+    expect((await browser.get(late.location!)).text).toContain('please contact support to have it credited or refunded')
+    const request = await w.h.db('gatewayRequests').where({ authority }).first()
+    expect(request).toMatchObject({ status: 'verified', resultCode: 100 })
+    const row = await w.h.db('payments').where({ id: payment.id }).first()
+    expect(row.status).toBe('EXPIRED')
+    expect(row.note).toBe(`Zarinpal took 150000 (authority ${authority}, ref ${request.refId}) after the payment had closed (EXPIRED); not credited: credit or refund it by hand`)
+    expect(await snapshot(user.id)).toEqual({ ...before, payments: [{ id: payment.id, status: 'EXPIRED', gatewayRefId: null }] })
     expect((await checkLedger(w.h.db, user.id)).ok).toBe(true)
   })
 

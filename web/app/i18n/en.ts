@@ -289,6 +289,7 @@ export const en = {
     alreadyDecided: (status: string) => `This payment was already decided: ${status}.`,
     stillPending: 'The decision was sent; the workflow has not answered yet. Refresh in a moment.',
     noWorkflow: 'No workflow is waiting for this payment (it was decided or expired).',
+    paidOnline: 'This payment is paid online; it is confirmed by the gateway, not by an admin.',
     order: 'For order',
     topUp: 'Wallet top-up',
     decidedBy: 'Decided by',
@@ -563,6 +564,7 @@ export const en = {
       outcomes: {
         verified: 'Payment verified. Your order continues by itself.',
         closed: 'This payment was already settled.',
+        late: 'The gateway took this payment after it had expired here, so it was not added to your account automatically. It has been recorded: please contact support to have it credited or refunded.',
         cancelled: 'The payment was cancelled on the gateway. You can try again.',
         failed: 'The gateway did not confirm this payment. Nothing was charged here; try again.',
         unavailable: 'The gateway could not be reached to confirm the payment. Reload this page in a moment.',

@@ -45,6 +45,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const payment = await getQueuePayment(context.db, paymentId)
   if (!payment) throw new Response('Not found', { status: 404 })
   const statusLabel = (s: QueuePayment['status']) => t.payments.statuses[s]
+  if (payment.methodKind === 'ZARINPAL') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.paidOnline })
   if (payment.status !== 'PENDING') {
     return data<Result>({ ok: false, paymentId, kind: 'info', message: payment.status === 'EXPIRED' ? t.payments.expired : t.payments.alreadyDecided(statusLabel(payment.status)) })
   }
@@ -71,6 +72,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (result.status.status === 'REJECTED') return data<Result>({ ok: true, paymentId, kind: 'success', message: t.payments.rejected })
     return data<Result>({ ok: true, paymentId, kind: 'info', message: t.payments.stillPending })
   }
+  if (result.reason === 'paid_online') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.paidOnline })
   if (result.reason === 'expired') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.expired })
   if (result.reason === 'already_decided' && result.status) {
     return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.alreadyDecided(statusLabel(result.status.status)) })

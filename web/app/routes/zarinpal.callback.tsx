@@ -33,7 +33,7 @@ export default function ZarinpalCallback() {
   return (
     <>
       <PageHeader title={g.title} />
-      <Notice kind={kind === 'verified' ? 'success' : kind === 'unknown' || kind === 'failed' ? 'error' : 'info'}>{(g.outcomes as Record<string, string>)[kind] ?? kind}</Notice>
+      <Notice kind={kind === 'verified' ? 'success' : kind === 'unknown' || kind === 'failed' || kind === 'late' ? 'error' : 'info'}>{(g.outcomes as Record<string, string>)[kind] ?? kind}</Notice>
       <p>
         {signedIn ? (
           <Link to="/" className="btn">

@@ -165,15 +165,17 @@ export async function startGatewayPayment(context: AppLoadContext, input: { user
 
 export type CallbackOutcome =
   | { kind: 'unknown' }
-  | { kind: 'cancelled' | 'failed' | 'verified' | 'unavailable' | 'closed'; paymentId: number; orderId: number | null; userId: number; refId?: string; code?: number }
+  | { kind: 'cancelled' | 'failed' | 'verified' | 'unavailable' | 'closed' | 'late'; paymentId: number; orderId: number | null; userId: number; refId?: string; code?: number }
 
 const AUTHORITY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
 /**
  * The callback: an unknown authority changes nothing; `Status` other than OK marks the session cancelled; otherwise
  * the session is verified with Zarinpal for the amount stored with it, and only a verified payment signals the
- * payment workflow (`gatewayVerified`). Safe to replay: a second verification answers 101 and the workflow takes
- * the first signal only.
+ * payment workflow (`gatewayVerified`), which credits the payer. Safe to replay: a second verification answers 101
+ * and the workflow takes the first signal only. Money the gateway took for a payment that has closed meanwhile (it
+ * expired, or another session paid it) is not credited automatically: it is recorded on the payment and the session,
+ * logged for support, and the payer is told to contact support (`late`).
  */
 export async function handleGatewayCallback(context: AppLoadContext, input: { authority: string | null; status: string | null; t: Dictionary }): Promise<CallbackOutcome> {
   const { db, env } = context
@@ -208,19 +210,45 @@ export async function handleGatewayCallback(context: AppLoadContext, input: { au
   // The payment is what the order costs; a session for any other amount never approves it.
   if (amount !== BigInt(request.paymentAmount)) return { kind: 'failed', ...base, code: -50 }
 
-  await db.transaction(async (trx) => {
+  // Under a lock on the payment row, which the payment workflow also takes to settle: the verification is stored on
+  // a payment that is still open (and so is credited, by the signal or by the settling step reading it), or it finds
+  // the payment closed and is recorded for support.
+  const recorded = await db.transaction(async (trx) => {
+    const payment = await trx('payments').where({ id: request.paymentId }).forUpdate().first('status', 'gatewayRefId', 'note')
     await trx('gatewayRequests')
       .where({ id: request.id })
       .whereNot({ status: 'verified' })
       .update({ status: 'verified', refId: result.refId, cardPan: result.cardPan, resultCode: result.code, verifiedAt: trx.fn.now() })
-    await trx('payments').where({ id: request.paymentId }).whereNull('gatewayRefId').update({ gatewayAuthority: input.authority, gatewayRefId: result.refId, updatedAt: trx.fn.now() })
+    if (payment.gatewayRefId === result.refId) return payment.status === 'PENDING' ? 'open' : 'settled'
+    if (payment.status === 'PENDING' && payment.gatewayRefId === null) {
+      await trx('payments').where({ id: request.paymentId }).update({ gatewayAuthority: input.authority, gatewayRefId: result.refId, updatedAt: trx.fn.now() })
+      return 'open'
+    }
+    const fact = unmatchedFact(input.authority!, result.refId, amount, payment)
+    await trx('payments').where({ id: request.paymentId }).update({ note: payment.note ? `${payment.note}\n${fact}` : fact, updatedAt: trx.fn.now() })
+    return 'late'
   })
+  if (recorded === 'settled') return { kind: 'closed', ...base, refId: result.refId }
+  if (recorded === 'late') {
+    console.error(`Zarinpal payment not credited, needs support: payment #${request.paymentId}, authority ${input.authority}, ref ${result.refId}, amount ${amount}`)
+    return { kind: 'late', ...base, refId: result.refId }
+  }
   const client = await temporalClient(context, input.t)
   try {
     await client.workflow.getHandle(paymentWorkflowId(request.paymentId)).signal(gatewayVerifiedSignal, { authority: input.authority!, refId: result.refId, amount: amount.toString() })
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { kind: 'closed', ...base, refId: result.refId }
-    throw error
+    if (!(error instanceof WorkflowNotFoundError)) throw error
+    // The workflow settled meanwhile; it read the verification stored above, unless it was ended by hand.
+    const now = await db('payments').where({ id: request.paymentId }).first('status')
+    if (now?.status === 'APPROVED') return { kind: 'closed', ...base, refId: result.refId }
+    console.error(`Zarinpal payment not credited, needs support: payment #${request.paymentId} (${now?.status}) has no workflow; authority ${input.authority}, ref ${result.refId}, amount ${amount}`)
+    return { kind: 'late', ...base, refId: result.refId }
   }
   return { kind: 'verified', ...base, refId: result.refId }
+}
+
+/** The note kept on a payment when the gateway took money it does not credit. */
+function unmatchedFact(authority: string, refId: string, amount: bigint, payment: { status: string; gatewayRefId: string | null }): string {
+  const why = payment.gatewayRefId ? `the payment was already paid with ref ${payment.gatewayRefId}` : `the payment had closed (${payment.status})`
+  return `Zarinpal took ${amount} (authority ${authority}, ref ${refId}) after ${why}; not credited: credit or refund it by hand`
 }
