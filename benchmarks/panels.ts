@@ -22,6 +22,8 @@ import { startFakeXui } from '#tests/fakes/3x-ui.ts'
 
 const { flags } = parseArgv(process.argv.slice(2))
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** Seals the panel logins the adapters cache in Redis, as APP_SECRET does in production. */
+const APP_SECRET = randomBytes(32).toString('hex')
 
 interface Scenario {
   type: PanelType
@@ -58,7 +60,7 @@ async function runScenario(redis: Redis, prefix: string, s: Scenario, firstOrder
   const fake = s.type === 'marzban' ? await startFakeMarzban() : await startFakeXui()
   const adapter: PanelAdapter = createPanelAdapter(
     { type: s.type, baseUrl: fake.url, username: 'admin', password: 'admin', settings: s.type === '3x-ui' ? { inboundId: 1 } : {}, timeoutMs: 10_000 },
-    { store: new RedisPanelStore(redis, prefix) },
+    { store: new RedisPanelStore(redis, prefix), appSecret: APP_SECRET },
   )
   try {
     // Log in, read inbounds and subscription settings before timing.

@@ -167,7 +167,11 @@ export interface AdapterOptions {
 
 /** Decrypts the panel's credentials and builds its adapter. Close the adapter when done. */
 export function loadAdapterForPanel(panel: PanelRow, options: AdapterOptions): PanelAdapter {
-  return createPanelAdapter(panelConnection(panel, options.appSecret, { timeoutMs: options.timeoutMs }), { store: options.store, now: options.now })
+  return createPanelAdapter(panelConnection(panel, options.appSecret, { timeoutMs: options.timeoutMs }), {
+    store: options.store,
+    appSecret: options.appSecret,
+    now: options.now,
+  })
 }
 
 /** `healthy` when the probe worked, `degraded` when the panel answered but is not usable, `down` when unreachable. */

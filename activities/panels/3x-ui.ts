@@ -5,7 +5,7 @@ import { healthFromError, validateCreate, validateExtend } from './common.ts'
 import { PanelError } from './errors.ts'
 import { PanelHttp, headerValues, normaliseBaseUrl, parseJson, type HttpResponse } from './http.ts'
 import { parsePanelSettings, type PanelConnection, type XuiSettings } from './settings.ts'
-import { SingleFlight, type PanelStateStore } from './store.ts'
+import { SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
 import type { CreateAccountInput, DeleteOptions, ExtendInput, PanelAccount, PanelAdapter, PanelHealth } from './types.ts'
 import { assertOwnerMarker, assertValidPanelUsername, parseOwnerMarker } from './username.ts'
 
@@ -102,6 +102,8 @@ const SUB_CACHE_MS = 10 * 60_000
 
 export interface XuiDeps {
   store: PanelStateStore
+  /** Seals the session cookie cached in the store. */
+  appSecret: string
   now?: () => Date
 }
 
@@ -115,7 +117,8 @@ export class XuiAdapter implements PanelAdapter {
   private readonly flights = new SingleFlight()
   private readonly now: () => Date
   private readonly timeoutMs: number
-  private cookie: string | undefined
+  private readonly sessions: SealedSessionCache
+  private cookie: CachedSession | undefined
   private meta: { at: number; parsed: ParsedInbound } | undefined
   private subBase: { at: number; value: string | null } | undefined
 
@@ -131,6 +134,7 @@ export class XuiAdapter implements PanelAdapter {
     this.http = new PanelHttp({ label: this.label, proxyUrl: connection.proxyUrl, timeoutMs: this.timeoutMs })
     this.stateId = createHash('sha256').update(`${base}\n${connection.username}`).digest('hex').slice(0, 20)
     this.now = deps.now ?? (() => new Date())
+    this.sessions = new SealedSessionCache(deps.store, deps.appSecret)
   }
 
   async close(): Promise<void> {
@@ -143,24 +147,24 @@ export class XuiAdapter implements PanelAdapter {
     return `xui:${this.stateId}:session`
   }
 
-  private async session(): Promise<string> {
+  private async session(): Promise<CachedSession> {
     if (this.cookie) return this.cookie
     return this.flights.run('session', async () => {
-      const shared = await this.deps.store.get(this.sessionKey)
+      const shared = await this.sessions.get(this.sessionKey)
       if (shared) {
         this.cookie = shared
         return shared
       }
       const { cookie, ttlMs } = await this.login()
-      await this.deps.store.set(this.sessionKey, cookie, ttlMs)
-      this.cookie = cookie
-      return cookie
+      const fresh = await this.sessions.set(this.sessionKey, cookie, ttlMs)
+      this.cookie = fresh
+      return fresh
     })
   }
 
-  private async forgetSession(stale: string): Promise<void> {
+  private async forgetSession(stale: CachedSession): Promise<void> {
     if (this.cookie === stale) this.cookie = undefined
-    await this.deps.store.deleteIfEquals(this.sessionKey, stale)
+    await this.sessions.forget(this.sessionKey, stale)
   }
 
   /** 3.x serves `csrf-token`; 2.x answers 404. Anything 3.x is refused before a login is tried. */
@@ -217,12 +221,12 @@ export class XuiAdapter implements PanelAdapter {
   /** An authenticated call returning the envelope (which may say `success:false`). */
   private async api(method: 'GET' | 'POST', path: string, json?: unknown): Promise<Envelope> {
     const what = `${method} /${path}`
-    const send = (cookie: string) =>
-      this.http.send({ method, url: this.base + path, json, headers: { cookie, 'x-requested-with': 'XMLHttpRequest' } })
-    const cookie = await this.session()
-    let res = await send(cookie)
+    const send = (session: CachedSession) =>
+      this.http.send({ method, url: this.base + path, json, headers: { cookie: session.value, 'x-requested-with': 'XMLHttpRequest' } })
+    const session = await this.session()
+    let res = await send(session)
     if (sessionGone(res)) {
-      await this.forgetSession(cookie)
+      await this.forgetSession(session)
       res = await send(await this.session())
       if (sessionGone(res)) {
         throw new PanelError('PANEL_SESSION_EXPIRED', `${this.label} refused a session it had just issued (${what}, HTTP ${res.status})`, { status: res.status })

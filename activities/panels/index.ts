@@ -8,12 +8,14 @@ import type { PanelAdapter } from './types.ts'
 export * from './errors.ts'
 export * from './types.ts'
 export * from './username.ts'
-export { MemoryPanelStore, RedisPanelStore, type PanelStateStore } from './store.ts'
+export { MemoryPanelStore, PANEL_SESSION_PURPOSE, RedisPanelStore, type PanelStateStore } from './store.ts'
 export { parsePanelSettings, type PanelConnection, type MarzbanSettings, type XuiSettings } from './settings.ts'
 
 export interface PanelAdapterDeps {
   /** Shared login tokens / sessions and the 3X-UI write lock; Redis in every multi-process setup. */
   store: PanelStateStore
+  /** APP_SECRET: the logins cached in the store are sealed under it. */
+  appSecret: string
   now?: () => Date
 }
 

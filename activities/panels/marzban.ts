@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { PanelError } from './errors.ts'
 import { PanelHttp, normaliseBaseUrl, parseJson, type HttpResponse } from './http.ts'
 import { parsePanelSettings, type MarzbanProtocol, type MarzbanSettings, type PanelConnection } from './settings.ts'
-import { SingleFlight, type PanelStateStore } from './store.ts'
+import { SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
 import type { CreateAccountInput, DeleteOptions, ExtendInput, PanelAccount, PanelAdapter, PanelHealth } from './types.ts'
 import { assertOwnerMarker, assertValidPanelUsername, parseOwnerMarker } from './username.ts'
 import { healthFromError, validateCreate, validateExtend } from './common.ts'
@@ -46,6 +46,8 @@ const DEFAULT_TOKEN_TTL_MS = 6 * 3_600_000
 
 export interface MarzbanDeps {
   store: PanelStateStore
+  /** Seals the admin token cached in the store. */
+  appSecret: string
   now?: () => Date
   /** How long a token is reused before a fresh login (the panel's default lifetime is 24 h). */
   tokenTtlMs?: number
@@ -61,7 +63,8 @@ export class MarzbanAdapter implements PanelAdapter {
   private readonly flights = new SingleFlight()
   private readonly now: () => Date
   private readonly tokenTtlMs: number
-  private token: string | undefined
+  private readonly sessions: SealedSessionCache
+  private token: CachedSession | undefined
   private inbounds: { at: number; byProtocol: Map<string, string[]> } | undefined
 
   constructor(
@@ -77,6 +80,7 @@ export class MarzbanAdapter implements PanelAdapter {
     this.tokenKey = `marzban:${id}:token`
     this.now = deps.now ?? (() => new Date())
     this.tokenTtlMs = deps.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS
+    this.sessions = new SealedSessionCache(deps.store, deps.appSecret)
   }
 
   async close(): Promise<void> {
@@ -85,24 +89,23 @@ export class MarzbanAdapter implements PanelAdapter {
 
   // ---- auth ---------------------------------------------------------------------------------
 
-  private async currentToken(): Promise<string> {
+  private async currentToken(): Promise<CachedSession> {
     if (this.token) return this.token
     return this.flights.run('token', async () => {
-      const shared = await this.deps.store.get(this.tokenKey)
+      const shared = await this.sessions.get(this.tokenKey)
       if (shared) {
         this.token = shared
         return shared
       }
-      const fresh = await this.login()
-      await this.deps.store.set(this.tokenKey, fresh, this.tokenTtlMs)
+      const fresh = await this.sessions.set(this.tokenKey, await this.login(), this.tokenTtlMs)
       this.token = fresh
       return fresh
     })
   }
 
-  private async forgetToken(stale: string): Promise<void> {
+  private async forgetToken(stale: CachedSession): Promise<void> {
     if (this.token === stale) this.token = undefined
-    await this.deps.store.deleteIfEquals(this.tokenKey, stale)
+    await this.sessions.forget(this.tokenKey, stale)
   }
 
   private async login(): Promise<string> {
@@ -127,8 +130,8 @@ export class MarzbanAdapter implements PanelAdapter {
 
   /** An authenticated call; on 401 logs in once more (another process may already have) and retries once. */
   private async api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, json?: unknown): Promise<HttpResponse> {
-    const send = (token: string) =>
-      this.http.send({ method, url: this.base + path, headers: { authorization: `Bearer ${token}` }, json })
+    const send = (token: CachedSession) =>
+      this.http.send({ method, url: this.base + path, headers: { authorization: `Bearer ${token.value}` }, json })
     const token = await this.currentToken()
     let res = await send(token)
     if (res.status === 401) {

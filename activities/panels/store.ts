@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { seal, unseal } from '#db/crypto.ts'
 import { PanelError } from './errors.ts'
 
 /**
  * Shared state of the panel adapters: login tokens / session cookies (so every worker process
- * reuses one login instead of each logging in) and the per-panel write lock 3X-UI needs.
+ * reuses one login instead of each logging in; sealed, see `SealedSessionCache`) and the per-panel
+ * write lock 3X-UI needs.
  * Redis in production; an in-memory store exists for single-process tools and unit tests.
  */
 export interface PanelStateStore {
@@ -115,6 +117,48 @@ export class MemoryPanelStore implements PanelStateStore {
 
   async withLock<T>(key: string, _options: { ttlMs: number; waitMs: number; label: string }, fn: () => Promise<T>): Promise<T> {
     return this.local.run(key, fn)
+  }
+}
+
+/** Key-derivation purpose of the panel logins cached in the store (see db/crypto.ts). */
+export const PANEL_SESSION_PURPOSE = 'panel-session'
+
+/** A cached panel login: `value` is what the panel accepts, `stored` the sealed form the store holds. */
+export interface CachedSession {
+  value: string
+  stored: string
+}
+
+/**
+ * Panel logins (Marzban bearer tokens, 3X-UI session cookies) in the shared store, sealed with
+ * AES-GCM under APP_SECRET: whoever can read Redis cannot act as the panel admin. A value that
+ * cannot be unsealed (another APP_SECRET, tampered or left from before sealing) counts as no login.
+ */
+export class SealedSessionCache {
+  constructor(
+    private readonly store: PanelStateStore,
+    private readonly appSecret: string,
+  ) {}
+
+  async get(key: string): Promise<CachedSession | null> {
+    const stored = await this.store.get(key)
+    if (!stored) return null
+    try {
+      return { value: unseal(this.appSecret, PANEL_SESSION_PURPOSE, stored), stored }
+    } catch {
+      return null
+    }
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<CachedSession> {
+    const stored = seal(this.appSecret, PANEL_SESSION_PURPOSE, value)
+    await this.store.set(key, stored, ttlMs)
+    return { value, stored }
+  }
+
+  /** Deletes the key only while it still holds this login (a fresher one from another process survives). */
+  async forget(key: string, session: CachedSession): Promise<void> {
+    await this.store.deleteIfEquals(key, session.stored)
   }
 }
 

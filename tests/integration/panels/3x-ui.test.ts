@@ -7,7 +7,7 @@ import { MemoryPanelStore, type PanelStateStore } from '#activities/panels/store
 import { ownerMarker } from '#activities/panels/username.ts'
 import { startFakeProxy } from '#tests/fakes/http.ts'
 import { startFakeXui, type FakeXui, type FakeXuiOptions } from '#tests/fakes/3x-ui.ts'
-import { createTestStore, DAY_MS, expectPanelError, GB } from './helpers.ts'
+import { createTestStore, DAY_MS, expectPanelError, GB, TEST_APP_SECRET } from './helpers.ts'
 
 const SECRET_PASSWORD = 'xui-secret-password-77'
 
@@ -19,7 +19,7 @@ const adapters: XuiAdapter[] = []
 function adapter(overrides: Partial<PanelConnection> = {}, store: PanelStateStore = state.store, on: FakeXui = panel): XuiAdapter {
   const a = new XuiAdapter(
     { type: '3x-ui', baseUrl: on.url, username: 'admin', password: SECRET_PASSWORD, settings: { inboundId: 1 }, timeoutMs: 2_000, ...overrides },
-    { store, now: () => new Date(on.now()) },
+    { store, appSecret: TEST_APP_SECRET, now: () => new Date(on.now()) },
   )
   adapters.push(a)
   return a

@@ -5,6 +5,8 @@ import { RedisPanelStore } from '#activities/panels/store.ts'
 import { PanelError, type PanelErrorCode } from '#activities/panels/errors.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The APP_SECRET the adapters of these tests seal their cached logins under. */
+export const TEST_APP_SECRET = 'panel-tests-app-secret-0123456789abcdef'
 
 /** A Redis-backed store under a key prefix unique to this test file run; `cleanup` removes its keys. */
 export function createTestStore(label: string): { redis: Redis; prefix: string; store: RedisPanelStore; newStore(): RedisPanelStore; cleanup(): Promise<void> } {

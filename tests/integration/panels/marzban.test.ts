@@ -6,7 +6,7 @@ import type { PanelConnection } from '#activities/panels/settings.ts'
 import { ownerMarker } from '#activities/panels/username.ts'
 import { startFakeProxy } from '#tests/fakes/http.ts'
 import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
-import { createTestStore, DAY_MS, expectPanelError, GB } from './helpers.ts'
+import { createTestStore, DAY_MS, expectPanelError, GB, TEST_APP_SECRET } from './helpers.ts'
 
 const SECRET_PASSWORD = 'hunter2-very-secret'
 
@@ -17,7 +17,7 @@ const adapters: MarzbanAdapter[] = []
 function adapter(overrides: Partial<PanelConnection> = {}, store = state.store): MarzbanAdapter {
   const a = new MarzbanAdapter(
     { type: 'marzban', baseUrl: panel.url, username: 'admin', password: SECRET_PASSWORD, settings: {}, timeoutMs: 2_000, ...overrides },
-    { store },
+    { store, appSecret: TEST_APP_SECRET },
   )
   adapters.push(a)
   return a
