@@ -1,7 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { getWallet } from '#db/ledger.ts'
 import type { User } from '#db/models.ts'
-import { OrderRefusedError, placeOrder } from '#db/orders.ts'
+import { cancelOrder, OrderRefusedError, placeOrder } from '#db/orders.ts'
 import {
   getLocation,
   getOrderState,
@@ -33,6 +33,29 @@ export function planFacts(ctx: BotContext, user: User, plan: PlanView): PlanFact
     dataLimitBytes: plan.dataLimitBytes,
     price: priceForRole(user.role, { price: BigInt(plan.price), agentPrice: BigInt(plan.agentPrice) }).toString(),
   }
+}
+
+/** Under the card details: cancelling stops the order that waits for this receipt, not only the question. */
+export function receiptKeyboard(ctx: BotContext, orderId: number | null): InlineKeyboard {
+  return new InlineKeyboard().text(ctx.t.btnCancel, orderId === null ? MENU.home : `buy:cancel:${orderId}`)
+}
+
+/**
+ * Cancels an order of the person that still waits for its receipt (nothing was charged). An order whose receipt is
+ * under review is left to the admins.
+ */
+export async function cancelWaitingOrder(ctx: BotContext, orderId: number): Promise<void> {
+  const user = ctx.user!
+  const order = await getOrderState(ctx.deps.db, orderId)
+  ctx.session.step = undefined
+  if (!order || order.userId !== user.id || !['pending', 'awaiting_payment'].includes(order.status)) return reply(ctx, ctx.t.cancelled)
+  const last = await latestPaymentOfOrder(ctx.deps.db, order.id)
+  if (last?.status === 'PENDING') return reply(ctx, ctx.t.orderUnderReview(order.id))
+  await withTemporal(ctx, async (client) => {
+    await cancelOrder(ctx.deps.db, client, order.id, { reason: 'cancelled by the buyer in Telegram', actorUserId: user.id })
+    ctx.deps.logger.info('order-cancelled', { userId: user.id, orderId: order.id })
+    await show(ctx, ctx.t.orderCancelled(order.id))
+  })
 }
 
 /** The payment buttons under a plan: the wallet first, then every receipt method. */
@@ -88,7 +111,7 @@ export async function placeAndPay(ctx: BotContext, user: User, request: OrderReq
       return
     }
     ctx.session.step = { kind: 'receipt', methodId: method.id, amount: String(order.price), orderId: order.id }
-    await show(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, String(order.price), order.id)), new InlineKeyboard().text(ctx.t.btnCancel, MENU.home))
+    await show(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, String(order.price), order.id)), receiptKeyboard(ctx, order.id))
   })
 }
 
@@ -180,7 +203,7 @@ privateChat.callbackQuery(/^buy:resend:(\d+)$/, logHandle('buy-resend-receipt'),
   await answer(ctx)
   if (waiting) {
     ctx.session.step = { kind: 'receipt', methodId: method.id, amount: order.price, orderId: order.id }
-    return reply(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, order.price, order.id)), new InlineKeyboard().text(ctx.t.btnCancel, MENU.home))
+    return reply(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, order.price, order.id)), receiptKeyboard(ctx, order.id))
   }
   await withTemporal(ctx, async (client) => {
     let placed
@@ -201,6 +224,13 @@ privateChat.callbackQuery(/^buy:resend:(\d+)$/, logHandle('buy-resend-receipt'),
     const next = placed.order
     ctx.deps.logger.info('order-placed-again', { userId: user.id, orderId: next.id, after: order.id })
     ctx.session.step = { kind: 'receipt', methodId: method.id, amount: String(next.price), orderId: next.id }
-    await reply(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, String(next.price), next.id)), new InlineKeyboard().text(ctx.t.btnCancel, MENU.home))
+    await reply(ctx, ctx.t.cardInstructions(cardFacts(ctx, method, String(next.price), next.id)), receiptKeyboard(ctx, next.id))
   })
+})
+
+privateChat.callbackQuery(/^buy:cancel:(\d+)$/, logHandle('buy-cancel'), async (ctx) => {
+  const user = await requireUser(ctx)
+  if (!user) return
+  await answer(ctx)
+  await cancelWaitingOrder(ctx, Number(ctx.match[1]))
 })

@@ -1,12 +1,12 @@
-import { Composer, InlineKeyboard } from 'grammy'
+import { Composer } from 'grammy'
 import { PaymentRefusedError, storeReceipt, submitPayment } from '#db/payments.ts'
 import type { BotContext } from '../context.ts'
 import { isCommand } from '../helpers/commands.ts'
 import { downloadTelegramFile, FileTooLargeError, receiptFileOf } from '../helpers/files.ts'
 import { reply, requireUser } from '../helpers/screen.ts'
 import { withTemporal } from '../helpers/temporal.ts'
-import { MENU } from '../keyboards/menu.ts'
 import { sendReceiptToAdmins } from '../services/admin-copies.ts'
+import { receiptKeyboard } from './buy.ts'
 
 /**
  * The receipt of a card-to-card payment (an order or a wallet top-up): a photo or a PDF, never text. The file is
@@ -21,7 +21,7 @@ receiptFeature.chatType('private').on('message', async (ctx, next) => {
   ctx.deps.logger.debug('handle', { handler: 'receipt-message', updateId: ctx.update.update_id, from: ctx.from.id })
   const user = await requireUser(ctx)
   if (!user) return
-  const cancel = new InlineKeyboard().text(ctx.t.btnCancel, MENU.home)
+  const cancel = receiptKeyboard(ctx, step.orderId)
   const file = receiptFileOf(ctx.message)
   if (file === undefined) return reply(ctx, ctx.t.receiptTextRefused, cancel)
   if (file === 'wrong-type') return reply(ctx, ctx.t.receiptBadType, cancel)

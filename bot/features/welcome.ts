@@ -2,6 +2,7 @@ import { Composer } from 'grammy'
 import { ensureTelegramUser, linkTelegramByCode, setUserLocale } from '#db/telegram.ts'
 import type { BotContext } from '../context.ts'
 import { logHandle } from '../helpers/log-handle.ts'
+import { cancelWaitingOrder } from './buy.ts'
 import { answer, reply, show } from '../helpers/screen.ts'
 import { backToMenu, languageKeyboard, mainMenu, MENU } from '../keyboards/menu.ts'
 import { useLocale } from '../middlewares/user.ts'
@@ -53,7 +54,10 @@ privateChat.command('start', logHandle('command-start'), async (ctx) => {
 privateChat.command('link', logHandle('command-link'), (ctx) => link(ctx, ctx.match))
 
 welcomeFeature.command('cancel', logHandle('command-cancel'), async (ctx) => {
-  const had = ctx.session.step !== undefined
+  const step = ctx.session.step
+  // Cancelling the wait for a receipt cancels the order that waits for it.
+  if (step?.kind === 'receipt' && step.orderId !== null && ctx.user) return cancelWaitingOrder(ctx, step.orderId)
+  const had = step !== undefined
   ctx.session.step = undefined
   await reply(ctx, had ? ctx.t.cancelled : ctx.t.nothingToCancel, ctx.chat.type === 'private' && ctx.user ? mainMenu(ctx.t) : undefined)
 })

@@ -159,6 +159,8 @@ export function en(f: Format) {
       ),
     buyNoPaymentMethods: html`No payment method is available right now; please top up later or contact support.`,
     orderPlaced: (orderId: number) => html`🧾 Order #${orderId} placed.`,
+    orderCancelled: (orderId: number) => html`✖️ Order #${orderId} was cancelled; nothing was charged.`,
+    orderUnderReview: (orderId: number) => html`🧾 The receipt of order #${orderId} is being checked, so the order can no longer be cancelled here.`,
     cardInstructions: (c: CardFacts) =>
       lines(
         c.orderId !== null ? html`🧾 <b>Order #${c.orderId}</b> – pay by ${c.method}` : html`➕ <b>Top up</b> – pay by ${c.method}`,

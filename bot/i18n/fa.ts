@@ -104,6 +104,8 @@ export function fa(f: Format): Messages {
       ),
     buyNoPaymentMethods: html`در حال حاضر روش پرداختی فعال نیست؛ لطفاً بعداً امتحان کنید یا با پشتیبانی تماس بگیرید.`,
     orderPlaced: (orderId: number) => html`🧾 سفارش #${orderId} ثبت شد.`,
+    orderCancelled: (orderId: number) => html`✖️ سفارش #${orderId} لغو شد؛ مبلغی برداشت نشد.`,
+    orderUnderReview: (orderId: number) => html`🧾 رسید سفارش #${orderId} در حال بررسی است و دیگر نمی‌توان آن را از اینجا لغو کرد.`,
     cardInstructions: (c: CardFacts) =>
       lines(
         c.orderId !== null ? html`🧾 <b>سفارش #${c.orderId}</b> – پرداخت با ${c.method}` : html`➕ <b>افزایش موجودی</b> – پرداخت با ${c.method}`,

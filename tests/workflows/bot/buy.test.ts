@@ -228,4 +228,34 @@ describe('buying in Telegram', () => {
     await w.settle()
     expect(await w.h.db('ledgerEntries').where({ walletUserId: user.id, type: 'ORDER_REFUND' })).toHaveLength(1)
   })
+
+  test('cancelling while the card details wait for a receipt cancels the order, by the button or by /cancel', async () => {
+    const customer = tg().person(CUSTOMER, { firstName: 'Maryam', languageCode: 'fa' })
+    const user = await w.h.db('users').where({ telegramId: String(CUSTOMER) }).first()
+    const cancelled: number[] = []
+    for (const how of ['button', 'command'] as const) {
+      const start = mark(CUSTOMER)
+      await tg().sendText(customer, '/buy')
+      const menu = await after(CUSTOMER, start, (_m, t) => t.includes('لوکیشن'), 'the location list')
+      await tg().press(customer, menu, `buy:l:${w.h.locationId}`)
+      await waitFor('plans', () => tg().buttons(menu).some((b) => b.data === `buy:p:${w.h.locationId}:${w.h.planId}`))
+      await tg().press(customer, menu, `buy:p:${w.h.locationId}:${w.h.planId}`)
+      await waitFor('payment choice', () => tg().buttons(menu).some((b) => b.data?.endsWith(`:c:${w.cardMethodId}`)))
+      await tg().press(customer, menu, `buy:p:${w.h.locationId}:${w.h.planId}:c:${w.cardMethodId}`)
+      await waitFor('card instructions', () => tg().lastText(menu).includes('6037 9912 3456 7890'))
+      const order = await waitFor('the order waiting', () => w.h.db('orders').where({ userId: user.id, status: 'awaiting_payment' }).whereNotIn('id', cancelled).first())
+      w.h.started.add(`order-${order.id}`)
+      if (how === 'button') await tg().press(customer, menu, `buy:cancel:${order.id}`)
+      else await tg().sendText(customer, '/cancel')
+      await after(CUSTOMER, start, (_m, t) => t.includes(`سفارش #${order.id} لغو شد`), 'the cancellation')
+      await waitFor('the order cancelled', async () => (await w.h.db('orders').where({ id: order.id }).first()).status === 'cancelled')
+      cancelled.push(order.id)
+      // The receipt step is gone: a photo now is not taken as a receipt.
+      const before = await w.h.db('payments').where({ userId: user.id }).count<{ count: string }[]>('* as count')
+      await tg().sendPhoto(customer, jpegBytes())
+      await w.settle()
+      expect(await w.h.db('payments').where({ userId: user.id }).count<{ count: string }[]>('* as count')).toEqual(before)
+    }
+    expect(await w.h.db('ledgerEntries').where({ walletUserId: user.id, referenceType: 'order' }).whereIn('referenceId', cancelled.map(String))).toEqual([])
+  })
 })

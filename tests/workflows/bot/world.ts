@@ -62,12 +62,13 @@ export async function startBotWorld(name: string, options: { harness?: HarnessOp
     { id: second.id, person: tg.person(7002, { firstName: 'Reza', languageCode: 'en' }), name: 'Reza' },
   ]
 
+  // A test clicks faster than people do: the rate limit is high unless a test is about it.
   // Warnings and errors of the bot show in the test output; a test that expects none can read `problems`.
   const problems: string[] = []
   const logger = createLogger({ level: 'warn', name: 'bot-test', write: (line) => problems.push(line) })
   const bot = createBot(
     tg.token,
-    { env: h.appEnv, db: h.db, redis: h.redis, temporal: { getClient: async () => h.client }, logger, settings: { progressPollMs: 150, redisPrefix: `fp:test:${randomUUID()}:bot:`, ...options.settings } },
+    { env: h.appEnv, db: h.db, redis: h.redis, temporal: { getClient: async () => h.client }, logger, settings: { progressPollMs: 150, redisPrefix: `fp:test:${randomUUID()}:bot:`, rateLimit: { limit: 1000, windowMs: 10_000 }, ...options.settings } },
   )
   await bot.init()
   const dispatcher = createUpdateDispatcher(bot, { redis: h.redis, redisPrefix: bot.deps.settings.redisPrefix, logger })
