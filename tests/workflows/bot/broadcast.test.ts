@@ -5,7 +5,7 @@ import { createActivities } from '#activities/index.ts'
 import { createBroadcastActivities } from '#activities/broadcast.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import type { BroadcastResult } from '#workflows/broadcast/messages.ts'
-import { waitFor } from '../harness.ts'
+import { replayHistories, waitFor } from '../harness.ts'
 import { startBotWorld, type BotWorld } from './world.ts'
 
 let w: BotWorld
@@ -130,5 +130,11 @@ describe('broadcast', () => {
     const report = await w.waitForMessage(7001, (_m, t) => t.includes(`Broadcast #${broadcast.id} finished`), 'the report to the admin')
     expect(report.text).toContain(`${total - BLOCKED.length} delivered, ${BLOCKED.length} failed`)
     process.stdout.write(`broadcast: ${total} chats in ${elapsedMs} ms (${Math.round((total * 1000) / elapsedMs)}/s at a ${PER_SECOND}/s pace, peak ${peak} in one second)\n`)
+  })
+
+  test('the broadcast history (with its worker hand-over) replays without nondeterminism', async () => {
+    const { replayed, errors } = await replayHistories(w.h, w.h.started)
+    expect(errors).toEqual([])
+    expect(replayed).toBeGreaterThanOrEqual(1)
   })
 })

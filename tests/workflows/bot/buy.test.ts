@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adjustWallet } from '#db/payments.ts'
-import { GB, ledgerEntries, panelUsers, waitFor } from '../harness.ts'
+import { GB, ledgerEntries, panelUsers, replayHistories, waitFor } from '../harness.ts'
 import { ADMIN_GROUP, jpegBytes, startBotWorld, type BotWorld } from './world.ts'
 
 let w: BotWorld
@@ -257,5 +257,17 @@ describe('buying in Telegram', () => {
       expect(await w.h.db('payments').where({ userId: user.id }).count<{ count: string }[]>('* as count')).toEqual(before)
     }
     expect(await w.h.db('ledgerEntries').where({ walletUserId: user.id, referenceType: 'order' }).whereIn('referenceId', cancelled.map(String))).toEqual([])
+  })
+
+  test('the workflows the bot started replay without nondeterminism', async () => {
+    // The last notifications (paced per chat) may still be on their way.
+    await waitFor(
+      'the workflows to finish',
+      async () => (await Promise.all([...w.h.started].map(async (id) => (await w.h.client.workflow.getHandle(id).describe()).status.name))).every((s) => s !== 'RUNNING'),
+      60_000,
+    )
+    const { replayed, errors } = await replayHistories(w.h, w.h.started)
+    expect(errors).toEqual([])
+    expect(replayed).toBe(w.h.started.size)
   })
 })
