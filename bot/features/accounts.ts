@@ -59,7 +59,7 @@ async function ownAccount(ctx: BotContext, id: string): Promise<AccountView | un
   return account
 }
 
-privateChat.callbackQuery(/^acc:s:(\d+)$/, logHandle('account-show'), async (ctx) => {
+privateChat.callbackQuery(/^acc:s:(\d{1,9})$/, logHandle('account-show'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   await answer(ctx)
@@ -73,7 +73,7 @@ privateChat.callbackQuery(/^acc:s:(\d+)$/, logHandle('account-show'), async (ctx
   await show(ctx, ctx.t.accountCard(accountFacts(ctx, account)), keyboard)
 })
 
-privateChat.callbackQuery(/^acc:q:(\d+)$/, logHandle('account-qr'), async (ctx) => {
+privateChat.callbackQuery(/^acc:q:(\d{1,9})$/, logHandle('account-qr'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   await answer(ctx)
@@ -81,7 +81,7 @@ privateChat.callbackQuery(/^acc:q:(\d+)$/, logHandle('account-qr'), async (ctx) 
   await sendLinkQr(ctx.api, ctx.chat.id, account.subscriptionUrl, ctx.t.qrCaption(account.panelUsername, account.subscriptionUrl))
 })
 
-privateChat.callbackQuery(/^acc:r:(\d+)$/, logHandle('account-renew'), async (ctx) => {
+privateChat.callbackQuery(/^acc:r:(\d{1,9})$/, logHandle('account-renew'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   await answer(ctx)
@@ -95,7 +95,7 @@ privateChat.callbackQuery(/^acc:r:(\d+)$/, logHandle('account-renew'), async (ct
   await show(ctx, plans.length === 0 ? ctx.t.buyNoPlans(ctx.locale === 'fa' ? account.locationFa : account.locationEn) : ctx.t.renewChoosePlan(account.panelUsername), keyboard)
 })
 
-privateChat.callbackQuery(/^acc:r:(\d+):(\d+)$/, logHandle('account-renew-plan'), async (ctx) => {
+privateChat.callbackQuery(/^acc:r:(\d{1,9}):(\d{1,9})$/, logHandle('account-renew-plan'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   const plan = await getPlan(ctx.deps.db, Number(ctx.match[2]))
@@ -106,7 +106,7 @@ privateChat.callbackQuery(/^acc:r:(\d+):(\d+)$/, logHandle('account-renew-plan')
   await show(ctx, ctx.t.renewSummary(account.panelUsername, planFacts(ctx, ctx.user!, plan)), keyboard)
 })
 
-privateChat.callbackQuery(/^acc:r:(\d+):(\d+):(?:w|c:(\d+))$/, logHandle('account-renew-pay'), async (ctx) => {
+privateChat.callbackQuery(/^acc:r:(\d{1,9}):(\d{1,9}):(?:w|c:(\d{1,9}))$/, logHandle('account-renew-pay'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   await placeAndPay(ctx, ctx.user!, {
@@ -117,7 +117,7 @@ privateChat.callbackQuery(/^acc:r:(\d+):(\d+):(?:w|c:(\d+))$/, logHandle('accoun
   })
 })
 
-privateChat.callbackQuery(/^acc:d:(\d+)$/, logHandle('account-delete-quote'), async (ctx) => {
+privateChat.callbackQuery(/^acc:d:(\d{1,9})$/, logHandle('account-delete-quote'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   let amount: bigint
@@ -134,7 +134,7 @@ privateChat.callbackQuery(/^acc:d:(\d+)$/, logHandle('account-delete-quote'), as
   await show(ctx, ctx.t.deleteQuote(account.panelUsername, amount.toString()), keyboard)
 })
 
-privateChat.callbackQuery(/^acc:dd:(\d+)$/, logHandle('account-delete-confirm'), async (ctx) => {
+privateChat.callbackQuery(/^acc:dd:(\d{1,9})$/, logHandle('account-delete-confirm'), async (ctx) => {
   const account = await ownAccount(ctx, ctx.match[1]!)
   if (!account) return
   await answer(ctx)

@@ -96,7 +96,7 @@ async function tellOutcome(ctx: BotContext, paymentId: number, outcome: Outcome,
   await refreshAdminCopies(ctx.deps, ctx.api, paymentId, f)
 }
 
-adminFeature.callbackQuery(/^pay:(approve|reject):(\d+)$/, logHandle('payment-decision-button'), async (ctx) => {
+adminFeature.callbackQuery(/^pay:(approve|reject):(\d{1,9})$/, logHandle('payment-decision-button'), async (ctx) => {
   if (!isAdmin(ctx)) return answer(ctx, ctx.t.notAdmin, true)
   const paymentId = Number(ctx.match[2])
   const decision = ctx.match[1] as 'approve' | 'reject'

@@ -134,7 +134,7 @@ async function chooseLocation(ctx: BotContext): Promise<void> {
 privateChat.command('buy', logHandle('command-buy'), chooseLocation)
 privateChat.callbackQuery([MENU.buy, 'buy:start'], logHandle('menu-buy'), chooseLocation)
 
-privateChat.callbackQuery(/^buy:l:(\d+)$/, logHandle('buy-location'), async (ctx) => {
+privateChat.callbackQuery(/^buy:l:(\d{1,9})$/, logHandle('buy-location'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   const location = await getLocation(ctx.deps.db, Number(ctx.match[1]))
@@ -152,7 +152,7 @@ privateChat.callbackQuery(/^buy:l:(\d+)$/, logHandle('buy-location'), async (ctx
   await show(ctx, ctx.t.buyChoosePlan(name), keyboard)
 })
 
-privateChat.callbackQuery(/^buy:p:(\d+):(\d+)$/, logHandle('buy-plan'), async (ctx) => {
+privateChat.callbackQuery(/^buy:p:(\d{1,9}):(\d{1,9})$/, logHandle('buy-plan'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   const [location, plan] = await Promise.all([getLocation(ctx.deps.db, Number(ctx.match[1])), getPlan(ctx.deps.db, Number(ctx.match[2]))])
@@ -163,7 +163,7 @@ privateChat.callbackQuery(/^buy:p:(\d+):(\d+)$/, logHandle('buy-plan'), async (c
   await show(ctx, ctx.t.buyPlanSummary(planFacts(ctx, user, plan), ctx.locale === 'fa' ? location.nameFa : location.nameEn), keyboard)
 })
 
-privateChat.callbackQuery(/^buy:p:(\d+):(\d+):(?:w|c:(\d+))$/, logHandle('buy-pay'), async (ctx) => {
+privateChat.callbackQuery(/^buy:p:(\d{1,9}):(\d{1,9}):(?:w|c:(\d{1,9}))$/, logHandle('buy-pay'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   await placeAndPay(ctx, user, {
@@ -180,7 +180,7 @@ privateChat.callbackQuery(/^buy:p:(\d+):(\d+):(?:w|c:(\d+))$/, logHandle('buy-pa
  * was refused (the order workflow does not wait for a second receipt) is placed again with the same plan, location
  * and account — once, whatever the number of presses — and the new receipt pays for that.
  */
-privateChat.callbackQuery(/^buy:resend:(\d+)$/, logHandle('buy-resend-receipt'), async (ctx) => {
+privateChat.callbackQuery(/^buy:resend:(\d{1,9})$/, logHandle('buy-resend-receipt'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   const order = await getOrderState(ctx.deps.db, Number(ctx.match[1]))
@@ -228,7 +228,7 @@ privateChat.callbackQuery(/^buy:resend:(\d+)$/, logHandle('buy-resend-receipt'),
   })
 })
 
-privateChat.callbackQuery(/^buy:cancel:(\d+)$/, logHandle('buy-cancel'), async (ctx) => {
+privateChat.callbackQuery(/^buy:cancel:(\d{1,9})$/, logHandle('buy-cancel'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   await answer(ctx)

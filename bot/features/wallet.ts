@@ -37,7 +37,7 @@ async function showWallet(ctx: BotContext): Promise<void> {
 privateChat.command('wallet', logHandle('command-wallet'), showWallet)
 privateChat.callbackQuery([MENU.wallet, 'wal:show'], logHandle('menu-wallet'), showWallet)
 
-privateChat.callbackQuery(/^wal:hist(?::(\d+))?$/, logHandle('wallet-history'), async (ctx) => {
+privateChat.callbackQuery(/^wal:hist(?::(\d{1,18}))?$/, logHandle('wallet-history'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   await answer(ctx)
@@ -68,7 +68,7 @@ async function chooseTopupMethod(ctx: BotContext): Promise<void> {
 privateChat.command('topup', logHandle('command-topup'), chooseTopupMethod)
 privateChat.callbackQuery('wal:topup', logHandle('wallet-topup'), chooseTopupMethod)
 
-privateChat.callbackQuery(/^wal:tm:(\d+)$/, logHandle('wallet-topup-method'), async (ctx) => {
+privateChat.callbackQuery(/^wal:tm:(\d{1,9})$/, logHandle('wallet-topup-method'), async (ctx) => {
   const user = await requireUser(ctx)
   if (!user) return
   const method = await getReceiptMethod(ctx.deps.db, Number(ctx.match[1]))
