@@ -25,7 +25,7 @@ function isAdmin(ctx: BotContext): boolean {
   return ctx.user?.role === 'admin' && ctx.user.status === 'active'
 }
 
-type Outcome = { kind: 'done'; facts: DecisionFacts } | { kind: 'already'; facts: DecisionFacts } | { kind: 'not_found' } | { kind: 'busy' }
+type Outcome = { kind: 'done'; facts: DecisionFacts } | { kind: 'already'; facts: DecisionFacts } | { kind: 'not_found' } | { kind: 'paid_online' } | { kind: 'busy' }
 
 function factsOf(status: PaymentStatus): DecisionFacts {
   return {
@@ -67,12 +67,14 @@ async function decide(ctx: BotContext, client: Client, paymentId: number, decisi
   const locked = await withRedisLock(ctx.deps.redis, lockKey, async (): Promise<Outcome> => {
     const live = await livePayment(ctx, client, paymentId)
     if (!live) return { kind: 'not_found' }
+    if (live.confirmedBy === 'gateway' && live.status === 'PENDING') return { kind: 'paid_online' }
     if (live.status !== 'PENDING') return { kind: 'already', facts: factsOf(live) }
     const result = await decidePayment(client, paymentId, { decision, adminId: ctx.user!.id, note })
     if (result.ok) {
       const facts = result.status.status === 'PENDING' ? null : factsOf(result.status)
       return { kind: 'done', facts: facts ?? { status: decision === 'approve' ? 'APPROVED' : 'REJECTED', decidedBy: ctx.user!.id, decidedAt: new Date(), note } }
     }
+    if (result.reason === 'paid_online') return { kind: 'paid_online' }
     if (result.reason === 'not_found' || !result.status) return { kind: 'not_found' }
     return { kind: 'already', facts: factsOf(result.status) }
   })
@@ -83,6 +85,11 @@ async function tellOutcome(ctx: BotContext, paymentId: number, outcome: Outcome,
   if (outcome.kind === 'not_found') {
     await answer(ctx, ctx.t.paymentNotFound, true)
     if (asText) await ctx.reply(ctx.t.paymentNotFound)
+    return
+  }
+  if (outcome.kind === 'paid_online') {
+    await answer(ctx, ctx.t.paidOnline, true)
+    if (asText) await ctx.reply(ctx.t.paidOnline)
     return
   }
   if (outcome.kind === 'busy') {
@@ -108,6 +115,7 @@ adminFeature.callbackQuery(/^pay:(approve|reject):(\d{1,9})$/, logHandle('paymen
     }
     const live = await livePayment(ctx, client, paymentId)
     if (!live) return answer(ctx, ctx.t.paymentNotFound, true)
+    if (live.confirmedBy === 'gateway' && live.status === 'PENDING') return tellOutcome(ctx, paymentId, { kind: 'paid_online' }, false)
     if (live.status !== 'PENDING') return tellOutcome(ctx, paymentId, { kind: 'already', facts: factsOf(live) }, false)
     await answer(ctx)
     ctx.session.step = { kind: 'reject_reason', paymentId, chatId: ctx.chat!.id, messageId: ctx.callbackQuery.message?.message_id ?? null }

@@ -323,6 +323,7 @@ export function en(f: Format) {
         ? `Already expired${at ? ` at ${f.dateTime(at)}` : ''}`
         : `Already ${decisionWord(status)} by ${by ?? 'the gateway'}${at ? ` at ${f.dateTime(at)}` : ''}`,
     paymentNotFound: 'That payment does not exist',
+    paidOnline: 'This payment is made online; the gateway confirms it, not an admin',
     askRejectReason: (paymentId: number) => html`❌ Rejecting payment #${paymentId}. Send the reason in one message; it is sent to the payer. (/cancel to stop)`,
     rejectReasonInvalid: html`Send the reason as text, at most 300 characters. (/cancel to stop)`,
     pendingNone: html`No receipt is waiting for a decision.`,

@@ -263,6 +263,7 @@ export function fa(f: Format): Messages {
     alreadyDecided: (status: DecisionStatus, by: string | null, at: Date | null) =>
       status === 'EXPIRED' ? `قبلاً منقضی شده${at ? ` در ${f.dateTime(at)}` : ''}` : `قبلاً توسط ${by ?? 'درگاه'}${at ? ` در ${f.dateTime(at)}` : ''} ${decisionWord(status)}`,
     paymentNotFound: 'این پرداخت وجود ندارد',
+    paidOnline: 'این پرداخت آنلاین است و درگاه آن را تأیید می‌کند، نه مدیر',
     askRejectReason: (paymentId: number) => html`❌ رد پرداخت #${paymentId}. دلیل را در یک پیام بفرستید؛ برای پرداخت‌کننده ارسال می‌شود. (/cancel برای لغو)`,
     rejectReasonInvalid: html`دلیل را به صورت متن و حداکثر ۳۰۰ حرف بفرستید. (/cancel برای لغو)`,
     pendingNone: html`رسیدی در انتظار بررسی نیست.`,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { submitPayment } from '#db/payments.ts'
 import { createLinkCode } from '#db/telegram.ts'
+import { paymentStatusQuery } from '#temporal/messages.ts'
 import { createUser } from '#db/users.ts'
 import { ledgerEntries, waitFor } from '../harness.ts'
 import { pdfBytes, startBotWorld, type BotWorld } from './world.ts'
@@ -208,6 +210,23 @@ describe('abuse and odd input', () => {
     await tg().sendText(person, '/wallet')
     await after(6101, m0, (t) => t.includes('negative since 21 Nov 2026, 11:30') && t.includes('still negative at 22 Nov 2026, 11:30'), 'the deadline')
     await w.h.db('wallets').where({ userId: agent.id }).update({ negativeSince: null })
+  })
+
+  test('Approve on an online (gateway) payment is refused with a clear answer; nothing is credited', async () => {
+    const [method] = await w.h.db('paymentMethods').insert({ kind: 'ZARINPAL', titleFa: 'زرین‌پال', titleEn: 'Zarinpal' }).returning('id')
+    const payer = await w.h.db('users').where({ telegramId: '6101' }).first()
+    const { payment, workflowId } = await submitPayment(w.h.db, w.h.client, { userId: payer.id, methodId: method.id, amount: '90000' })
+    w.h.started.add(workflowId)
+    await waitFor('the gateway payment to start', async () => (await w.h.client.workflow.getHandle(workflowId).query(paymentStatusQuery)).confirmedBy === 'gateway')
+    const [sara] = w.admins
+    const m0 = mark(7001)
+    await tg().sendText(sara!.person, '/help')
+    const help = await after(7001, m0, (t) => t.includes('/pending'), 'the admin help')
+    const before = tg().answers().length
+    await tg().pressData(sara!.person, help, `pay:approve:${payment.id}`)
+    await waitFor('the answer', () => tg().answers().length > before)
+    expect(tg().answers().at(-1)).toMatchObject({ text: 'This payment is made online; the gateway confirms it, not an admin', showAlert: true })
+    expect(await ledgerEntries(w.h.db, { type: 'CHARGE_APPROVED', userId: payer.id })).toEqual([])
   })
 
   test('/cancel leaves a waiting step; a disabled user is told so', async () => {
