@@ -7,9 +7,7 @@
  *
  *   npm run bench:orders [-- --orders 40 --parallel-orders 200]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { Client, Connection } from '@temporalio/client'
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker'
 import { Redis } from 'ioredis'
@@ -25,8 +23,8 @@ import type { OrderResult } from '#temporal/messages.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { startFakeMarzban } from '#tests/fakes/marzban.ts'
 import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker.ts'
+import { percentile, startServerProcess } from './support.ts'
 
-const LAUNCHER = fileURLToPath(new URL('../temporal/test-server/bin/temporal-test-server.mjs', import.meta.url))
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -36,10 +34,6 @@ const SEQUENTIAL = arg('orders', 40)
 const PARALLEL_TOTAL = arg('parallel-orders', 200)
 const CONCURRENCY = [1, 50]
 const LATENCIES = [0, 50]
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
 
 interface Figures {
   count: number
@@ -66,23 +60,6 @@ async function measure(count: number, concurrency: number, job: (i: number) => P
   const wallMs = performance.now() - t0
   const sorted = latencies.sort((a, b) => a - b)
   return { count, wallMs, p50: percentile(sorted, 50), p95: percentile(sorted, 95) }
-}
-
-async function startServerProcess(): Promise<{ address: string; stop: () => Promise<void> }> {
-  const port = 30_000 + Math.floor(Math.random() * 20_000)
-  const child: ChildProcess = spawn(LAUNCHER, ['dev', '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve())
-    child.once('exit', (code) => reject(new Error(`test server exited with ${code}`)))
-  })
-  return {
-    address: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
 }
 
 async function main(): Promise<void> {

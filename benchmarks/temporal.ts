@@ -9,7 +9,6 @@
  * Finally it times the time-skipping path the way tests use it: launching the executable through
  * `TestWorkflowEnvironment.createTimeSkipping`, and a workflow that sleeps 30 days.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { Client, Connection } from '@temporalio/client'
@@ -17,8 +16,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import { startTestServer } from '#temporal/test-server/index.ts'
 import { createActivities, createActivityLog } from '#tests/temporal-server/activities.ts'
+import { percentile, startServerProcess, TEST_SERVER_LAUNCHER } from './support.ts'
 
-const LAUNCHER = fileURLToPath(new URL('../temporal/test-server/bin/temporal-test-server.mjs', import.meta.url))
 const WORKFLOWS = fileURLToPath(new URL('../tests/temporal-server/workflows/index.ts', import.meta.url))
 
 function arg(name: string, fallback: number): number {
@@ -32,30 +31,9 @@ const rounds = arg('rounds', 5)
 const inProcess = process.argv.includes('--in-process')
 const externalAddress = process.argv.includes('--address') ? process.argv[process.argv.indexOf('--address') + 1] : undefined
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
-
 function summary(label: string, count: number, wallMs: number, latencies: number[]): string {
   const sorted = [...latencies].sort((a, b) => a - b)
   return `${label.padEnd(34)} ${String(count).padStart(5)} workflows in ${(wallMs / 1000).toFixed(2).padStart(6)} s = ${((count * 1000) / wallMs).toFixed(1).padStart(6)} wf/s   round trip p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms`
-}
-
-async function startServerProcess(): Promise<{ address: string; stop: () => Promise<void> }> {
-  const port = 30_000 + Math.floor(Math.random() * 20_000)
-  const child: ChildProcess = spawn(LAUNCHER, ['dev', '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve())
-    child.once('exit', (code) => reject(new Error(`test server exited with ${code}`)))
-  })
-  return {
-    address: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
 }
 
 async function main(): Promise<void> {
@@ -109,7 +87,7 @@ async function main(): Promise<void> {
   await stop()
 
   let t = performance.now()
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: LAUNCHER } } })
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_LAUNCHER } } })
   console.log(`${'createTimeSkipping (launch + connect)'.padEnd(34)} ${(performance.now() - t).toFixed(0)} ms`)
   const skipWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(createActivityLog()) })
   await skipWorker.runUntil(async () => {
