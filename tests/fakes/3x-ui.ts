@@ -30,7 +30,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { Secret, TOTP } from 'otpauth'
-import { cliFlag, json, parseForm, startFakeHttp, type FakeHttpServer, type FakeRequest, type FakeResponse } from './http.ts'
+import { cliFlag, FakeServerControls, json, parseForm, startFakeHttp, type FakeHttpServer, type FakeRequest, type FakeResponse } from './http.ts'
 
 export type FakeXuiVersion = '2.9.4' | '2.8.0' | '3.6.0'
 
@@ -157,7 +157,7 @@ function defaultInbounds(): FakeXuiInboundSeed[] {
   ]
 }
 
-export class FakeXui {
+export class FakeXui extends FakeServerControls {
   readonly counts = { login: 0, addClient: 0, updateClient: 0, delClient: 0, resetClientTraffic: 0 }
   maxConcurrentWrites = 0
   writeLatencyMs: number
@@ -166,16 +166,16 @@ export class FakeXui {
   private readonly traffic = new Map<string, TrafficRow>()
   private readonly csrfTokens = new Set<string>()
   private cookieSecret = randomBytes(16)
-  private clockOffset = 0
   private nextTrafficId = 1
   private readonly basePath: string
   private readonly version: FakeXuiVersion
 
   constructor(
-    private readonly server: FakeHttpServer,
+    server: FakeHttpServer,
     private readonly subServer: FakeHttpServer,
     private readonly options: FakeXuiOptions,
   ) {
+    super(server)
     const base = options.basePath ?? '/'
     this.basePath = `/${base.replace(/^\/+|\/+$/g, '')}/`.replace('//', '/')
     this.version = options.version ?? '2.9.4'
@@ -185,47 +185,14 @@ export class FakeXui {
 
   // ---- knobs and inspection ------------------------------------------------------------------
 
-  get url(): string {
+  override get url(): string {
     return this.server.url + this.basePath
   }
   get subUrl(): string {
     return this.subServer.url
   }
-  get port(): number {
-    return this.server.port
-  }
-  get latencyMs(): number {
-    return this.server.latencyMs
-  }
-  set latencyMs(ms: number) {
-    this.server.latencyMs = ms
-  }
-  get hang(): boolean {
-    return this.server.hang
-  }
-  set hang(on: boolean) {
-    this.server.hang = on
-  }
-  get requests(): { method: string; path: string }[] {
-    return this.server.requests
-  }
-  failNext(count: number, status = 500, pathIncludes?: string): void {
-    this.server.failNext(count, status, pathIncludes)
-  }
-  down(): Promise<void> {
-    return this.server.down()
-  }
-  up(): Promise<void> {
-    return this.server.up()
-  }
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all([this.server.close(), this.subServer.close()])
-  }
-  now(): number {
-    return Date.now() + this.clockOffset
-  }
-  advance(ms: number): void {
-    this.clockOffset += ms
   }
   expireSessions(): void {
     this.cookieSecret = randomBytes(16)

@@ -203,3 +203,53 @@ export function cliFlag(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`)
   return i >= 0 ? argv[i + 1] : undefined
 }
+
+/**
+ * The knobs and inspection every panel fake offers, delegated to the HTTP server it runs on, plus the fake's own
+ * clock (`now()`, moved forward by `advance(ms)`, e.g. to expire tokens or sessions).
+ */
+export abstract class FakeServerControls {
+  private clockOffset = 0
+
+  constructor(protected readonly server: FakeHttpServer) {}
+
+  get url(): string {
+    return this.server.url
+  }
+  get port(): number {
+    return this.server.port
+  }
+  get latencyMs(): number {
+    return this.server.latencyMs
+  }
+  set latencyMs(ms: number) {
+    this.server.latencyMs = ms
+  }
+  get hang(): boolean {
+    return this.server.hang
+  }
+  set hang(on: boolean) {
+    this.server.hang = on
+  }
+  get requests(): { method: string; path: string }[] {
+    return this.server.requests
+  }
+  failNext(count: number, status = 500, pathIncludes?: string): void {
+    this.server.failNext(count, status, pathIncludes)
+  }
+  down(): Promise<void> {
+    return this.server.down()
+  }
+  up(): Promise<void> {
+    return this.server.up()
+  }
+  close(): Promise<void> {
+    return this.server.close()
+  }
+  now(): number {
+    return Date.now() + this.clockOffset
+  }
+  advance(ms: number): void {
+    this.clockOffset += ms
+  }
+}

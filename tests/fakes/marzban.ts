@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
-import { cliFlag, json, parseForm, startFakeHttp, type FakeHttpServer, type FakeRequest, type FakeResponse } from './http.ts'
+import { cliFlag, FakeServerControls, json, parseForm, startFakeHttp, type FakeHttpServer, type FakeRequest, type FakeResponse } from './http.ts'
 
 export interface FakeMarzbanAdmin {
   username: string
@@ -105,19 +105,19 @@ function naiveIso(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000')
 }
 
-export class FakeMarzban {
+export class FakeMarzban extends FakeServerControls {
   private readonly users_ = new Map<string, StoredUser>()
   private readonly tokens = new Map<string, { admin: string; exp: number }>()
   private readonly admins: FakeMarzbanAdmin[]
   private readonly inboundsByProtocol: Record<string, FakeMarzbanInbound[]>
   private readonly secret = randomBytes(16).toString('hex')
-  private clockOffset = 0
   readonly counts = { login: 0, create: 0, modify: 0, delete: 0, reset: 0 }
 
   constructor(
-    private readonly server: FakeHttpServer,
+    server: FakeHttpServer,
     private readonly options: FakeMarzbanOptions,
   ) {
+    super(server)
     this.admins = options.admins ?? [{ username: 'admin', password: 'admin', sudo: true }]
     this.inboundsByProtocol = options.inbounds ?? {
       vless: [{ tag: 'VLESS TCP REALITY', network: 'tcp', tls: 'reality', port: 443 }],
@@ -127,46 +127,6 @@ export class FakeMarzban {
 
   // ---- knobs and inspection ------------------------------------------------------------------
 
-  get url(): string {
-    return this.server.url
-  }
-  get port(): number {
-    return this.server.port
-  }
-  get latencyMs(): number {
-    return this.server.latencyMs
-  }
-  set latencyMs(ms: number) {
-    this.server.latencyMs = ms
-  }
-  get hang(): boolean {
-    return this.server.hang
-  }
-  set hang(on: boolean) {
-    this.server.hang = on
-  }
-  get requests(): { method: string; path: string }[] {
-    return this.server.requests
-  }
-  failNext(count: number, status = 500, pathIncludes?: string): void {
-    this.server.failNext(count, status, pathIncludes)
-  }
-  down(): Promise<void> {
-    return this.server.down()
-  }
-  up(): Promise<void> {
-    return this.server.up()
-  }
-  close(): Promise<void> {
-    return this.server.close()
-  }
-
-  now(): number {
-    return Date.now() + this.clockOffset
-  }
-  advance(ms: number): void {
-    this.clockOffset += ms
-  }
   expireTokens(): void {
     this.tokens.clear()
   }
