@@ -3,8 +3,9 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { getWallet } from '#db/ledger.ts'
 import { countAccountsByStatus, listOpenOrdersOfUser } from '#db/shop.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import { OpenOrdersCard } from '~/components/open-orders-card.tsx'
 import { Notice } from '~/components/forms.tsx'
-import { Card, PageHeader, StatusBadge } from '~/components/page.tsx'
+import { Card, PageHeader } from '~/components/page.tsx'
 import { requireRole } from '~/utils/auth.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 import { creditRuleFor } from '~/utils/shop.server.ts'
@@ -26,7 +27,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function AgentHome() {
   const { name, usable, confirmed, pending, rule, accounts, openOrders } = useLoaderData<typeof loader>()
-  const { t, fmt, locale } = useI18n()
+  const { t, fmt } = useI18n()
   const s = t.shop
   return (
     <>
@@ -88,20 +89,7 @@ export default function AgentHome() {
           </div>
         </Card>
       </div>
-      {openOrders.length > 0 ? (
-        <Card title={s.dashboard.openOrders}>
-          <ul className="plain-list">
-            {openOrders.map((o) => (
-              <li key={o.id}>
-                <Link to={`/agent/orders/${o.id}`}>
-                  #{fmt.number(o.id)} · {locale === 'fa' ? o.planNameFa : o.planNameEn}
-                </Link>{' '}
-                <StatusBadge status={o.status} label={t.orders.statuses[o.status]} />
-              </li>
-            ))}
-          </ul>
-        </Card>
-      ) : null}
+      <OpenOrdersCard orders={openOrders} orderPath={(id) => `/agent/orders/${id}`} />
     </>
   )
 }

@@ -3,7 +3,8 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { getWallet } from '#db/ledger.ts'
 import { countAccountsByStatus, listOpenOrdersOfUser } from '#db/shop.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
-import { Card, PageHeader, StatusBadge } from '~/components/page.tsx'
+import { OpenOrdersCard } from '~/components/open-orders-card.tsx'
+import { Card, PageHeader } from '~/components/page.tsx'
 import { requireRole } from '~/utils/auth.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
@@ -15,7 +16,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function CustomerHome() {
   const { name, balance, pending, accounts, openOrders } = useLoaderData<typeof loader>()
-  const { t, fmt, locale } = useI18n()
+  const { t, fmt } = useI18n()
   const s = t.shop
   return (
     <>
@@ -43,20 +44,7 @@ export default function CustomerHome() {
           </div>
         </Card>
       </div>
-      {openOrders.length > 0 ? (
-        <Card title={s.dashboard.openOrders}>
-          <ul className="plain-list">
-            {openOrders.map((o) => (
-              <li key={o.id}>
-                <Link to={`/customer/orders/${o.id}`}>
-                  #{fmt.number(o.id)} · {locale === 'fa' ? o.planNameFa : o.planNameEn}
-                </Link>{' '}
-                <StatusBadge status={o.status} label={t.orders.statuses[o.status]} />
-              </li>
-            ))}
-          </ul>
-        </Card>
-      ) : null}
+      <OpenOrdersCard orders={openOrders} orderPath={(id) => `/customer/orders/${id}`} />
     </>
   )
 }
