@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * Test projects, one per kind of test (see docs/testing.md):
- * unit (pure, no I/O), integration (real Postgres + Redis), temporal-server (conformance of the built-in
- * server with the real worker and client), workflows (real worker + Temporal), e2e (real browser).
+ * unit (pure, no I/O), integration (real Postgres + Redis), workflows (real worker + Temporal's own servers),
+ * e2e (real browser).
  */
 export default defineConfig({
   test: {
@@ -19,15 +19,6 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'temporal-server',
-          include: ['tests/temporal-server/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-        },
       },
       {
         extends: true,

@@ -10,7 +10,7 @@
  * With nothing configured it brings its own infrastructure (the "embedded default"):
  * - Postgres: DATABASE_URL, else an embedded Postgres with its data under ./data/pg;
  * - Redis: REDIS_URL; when nothing answers there, a local redis-server if one is installed, else a clear error;
- * - Temporal: TEMPORAL_ADDRESS, else TEMPORAL_CLI_PATH's dev server, else the built-in in-memory server (with a warning);
+ * - Temporal: TEMPORAL_ADDRESS, else a managed Temporal CLI dev server (persisted under the data folder, with its Web UI);
  * - APP_SECRET: generated once and kept in ./data/app-secret.
  * The first start creates an admin and prints its one-time password. Ctrl-C (or SIGTERM) stops everything,
  * in order, once; a second Ctrl-C forces the exit.
@@ -252,7 +252,8 @@ function validEnv(source: Record<string, string | undefined>): Env {
 }
 
 function banner(info: { url: string; temporal: TemporalHandle; firstAdmin?: { username: string; password: string }; data: string; embeddedPostgres: boolean }): string {
-  const lines = ['', `  flowpanel is running: ${info.url}`]
+  const lines = ['', `  flowpanel is running: ${info.url}`, `  Temporal: ${info.temporal.address}`]
+  if (info.temporal.uiUrl) lines.push(`  Temporal UI: ${info.temporal.uiUrl}`)
   if (info.firstAdmin) {
     lines.push(
       '',
@@ -263,15 +264,6 @@ function banner(info: { url: string; temporal: TemporalHandle; firstAdmin?: { us
     )
   }
   if (info.embeddedPostgres) lines.push('', `  Database: embedded Postgres, data in ${path.join(info.data, 'pg')}`)
-  if (info.temporal.kind === 'builtin') {
-    lines.push(
-      '',
-      '  WARNING: Temporal is the built-in in-memory server. Running workflows are lost when this process',
-      '  stops. Fine for trying flowpanel out; for real use run docker-compose or set TEMPORAL_CLI_PATH.',
-    )
-  } else if (info.temporal.uiUrl) {
-    lines.push('', `  Temporal UI: ${info.temporal.uiUrl}`)
-  }
   lines.push('', '  Press Ctrl-C to stop.', '', '')
   return lines.join('\n')
 }

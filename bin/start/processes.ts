@@ -120,20 +120,6 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, opt
   throw new Error(`${what} did not become ready within ${Math.round(options.timeoutMs / 1000)} s`)
 }
 
-/** Whether an executable is on PATH (or is a path that exists). */
-export function findExecutable(name: string): string | undefined {
-  if (name.includes('/')) return fs.existsSync(name) ? name : undefined
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue
-    const candidate = `${dir}/${name}`
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK)
-      return candidate
-    } catch {}
-  }
-  return undefined
-}
-
 /** Keeps the last `max` characters a child wrote, for error messages. */
 export function tail(max = 4000): { push(chunk: Buffer | string): void; text(): string } {
   let buffer = ''

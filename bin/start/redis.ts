@@ -2,7 +2,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import type { Logger } from '../../infra/logger.ts'
-import { commandLine, findExecutable, isAlive, spawnManaged, stopLeftover, tail, waitUntil } from './processes.ts'
+import { findExecutable } from '../../infra/executables.ts'
+import { commandLine, isAlive, spawnManaged, stopLeftover, tail, waitUntil } from './processes.ts'
 
 /**
  * Redis for `npm start`: REDIS_URL when something answers there; otherwise, when REDIS_URL points at this

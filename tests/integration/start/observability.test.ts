@@ -1,21 +1,21 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
-import { Client, Connection } from '@temporalio/client'
+import type { Client } from '@temporalio/client'
+import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import express, { type Express } from 'express'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createObservabilityApp, isPrivateAddress, mountObservability, type MountObservabilityOptions } from '../../../infra/health.ts'
 import { createLogger } from '../../../infra/logger.ts'
 import type { Db } from '#db/knex.ts'
-import { startTestServer, type TestServer } from '#temporal/test-server/index.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
+import { createTestEnv } from '#tests/setup/temporal.ts'
 import { seedReportData } from '../reports/seed.ts'
 
 let db: Db
 let drop: () => Promise<void>
 let redis: Redis
-let temporalServer: TestServer
-let connection: Connection
+let temporal: TestWorkflowEnvironment
 let client: Client
 const servers: Server[] = []
 const logLines: Record<string, unknown>[] = []
@@ -57,15 +57,14 @@ beforeAll(async () => {
   ;({ db, drop } = await createTestDatabase('observability'))
   await seedReportData(db)
   redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
-  temporalServer = await startTestServer({ timeSkipping: 'off', testService: false })
-  connection = await Connection.connect({ address: temporalServer.address })
-  client = new Client({ connection, namespace: 'default' })
+  // /readyz and /metrics count workflows by status: that needs visibility, so the CLI dev server.
+  temporal = await createTestEnv({ server: 'dev' })
+  client = temporal.client
 })
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-  await connection?.close()
-  await temporalServer?.close()
+  await temporal?.teardown()
   redis?.disconnect()
   await drop?.()
 })

@@ -1,6 +1,0 @@
-export * from './activities.ts'
-export * from './timers.ts'
-export * from './messages.ts'
-export * from './lifecycle.ts'
-export * from './children.ts'
-export * from './features.ts'
