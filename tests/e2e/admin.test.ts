@@ -18,7 +18,7 @@ import { startHarness, waitFor, type Harness } from '../workflows/harness.ts'
 
 /**
  * The admin console in a real browser (Debian chromium driven by playwright-core) against the production
- * build, flowpanel's real worker and the built-in Temporal server: sign in, create a plan and an agent,
+ * build, flowpanel's real worker and Temporal's time-skipping test server: sign in, create a plan and an agent,
  * approve a receipt and see the workflow's answer, in Persian (RTL) and English, dark and light.
  * Screenshots go to test-artifacts/.
  */

@@ -7,8 +7,8 @@ import { startShopWorld, waitFor, type ShopWorld } from '../integration/web-agen
 
 /**
  * An agent in a real browser: signs in, creates a user, watches the order's live status reach "delivered" without
- * reloading, and copies the subscription link. The production build, flowpanel's real worker on the built-in
- * Temporal server, and the fake Marzban panel at 0 ms latency.
+ * reloading, and copies the subscription link. The production build, flowpanel's real worker on Temporal's time-skipping
+ * test server, and the fake Marzban panel at 0 ms latency.
  */
 let w: ShopWorld
 let browser: Browser

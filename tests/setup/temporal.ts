@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing'
+import { freePort } from '../../bin/start/processes.ts'
 import { findTemporalCli, findTemporalTestServer, SETUP_HINT } from '#temporal/servers.ts'
 
 /**
@@ -16,7 +17,15 @@ export interface CreateTestEnvOptions {
   server?: TestServerKind
   /** Custom search attributes to register on a launched dev server, name → type. */
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>
+  /**
+   * Serve the Temporal Web UI too, on a free port (the dev server only; off by default, it costs a second or two).
+   * Its address is `uiUrl` of the environment. Against `TEMPORAL_ADDRESS`, `TEMPORAL_UI_URL` must say where that server's UI is.
+   */
+  ui?: boolean
 }
+
+/** The environment, and where its Web UI is when one was asked for. */
+export type TestEnv = TestWorkflowEnvironment & { uiUrl?: string }
 
 /**
  * Creates the Temporal environment for a test file: call it once in `beforeAll`, and `teardown()` in `afterAll`.
@@ -29,12 +38,15 @@ export interface CreateTestEnvOptions {
  * With no binary found, the SDK's own download is tried (it needs internet access to temporal.download); when
  * that fails too, the error says how to install the binaries.
  */
-export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
+export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise<TestEnv> {
   const env = process.env
   if (env.TEMPORAL_ADDRESS) {
-    return await TestWorkflowEnvironment.createFromExistingServer({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE ?? 'default' })
+    if (options.ui && !env.TEMPORAL_UI_URL) throw new Error(`This test needs the Temporal Web UI: set TEMPORAL_UI_URL to the UI of the server at ${env.TEMPORAL_ADDRESS}`)
+    const existing = await TestWorkflowEnvironment.createFromExistingServer({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE ?? 'default' })
+    return options.ui ? Object.assign(existing, { uiUrl: env.TEMPORAL_UI_URL }) : existing
   }
   const kind = options.server ?? 'time-skipping'
+  if (options.ui && kind !== 'dev') throw new Error("The Temporal Web UI comes with the dev server only: ask for { server: 'dev', ui: true }")
   if (kind === 'time-skipping') {
     const binary = findTemporalTestServer(env)
     return await withHint('the Temporal time-skipping test server', () =>
@@ -43,11 +55,13 @@ export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise
   }
   const binary = findTemporalCli(env)
   const extraArgs = ['--log-level', 'error', ...Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`])]
-  return await withHint('the Temporal CLI dev server', () =>
+  const ui = options.ui ? { ui: true, uiPort: await freePort('127.0.0.1') } : { ui: false }
+  const local = await withHint('the Temporal CLI dev server', () =>
     TestWorkflowEnvironment.createLocal({
-      server: binary ? { executable: { type: 'existing-path', path: binary.path }, extraArgs, ui: false } : { extraArgs, ui: false },
+      server: binary ? { executable: { type: 'existing-path', path: binary.path }, extraArgs, ...ui } : { extraArgs, ...ui },
     }),
   )
+  return ui.ui ? Object.assign(local, { uiUrl: `http://127.0.0.1:${ui.uiPort}` }) : local
 }
 
 async function withHint<T>(what: string, launch: () => Promise<T>): Promise<T> {

@@ -18,7 +18,8 @@ const run = promisify(execFile)
 
 const saved: Record<string, string | undefined> = {}
 beforeAll(async () => {
-  h = await startHarness('cli')
+  // `workflows stuck` lists running workflows: that needs visibility, so the CLI dev server.
+  h = await startHarness('cli', { temporal: 'dev' })
   // The in-process commands read their configuration from the environment, like the real CLI.
   for (const [k, v] of Object.entries({ DATABASE_URL: h.dbUrl, TEMPORAL_ADDRESS: h.env.address, APP_SECRET: h.appEnv.APP_SECRET, REDIS_URL: h.redisUrl })) {
     saved[k] = process.env[k]

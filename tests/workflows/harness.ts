@@ -31,6 +31,8 @@ export const GB = 1024 ** 3
 export interface Harness {
   env: TestWorkflowEnvironment
   client: Client
+  /** The Temporal Web UI of the server, when the file asked for it (`temporalUi`). */
+  temporalUiUrl: string | undefined
   db: Db
   dbUrl: string
   redis: Redis
@@ -61,6 +63,8 @@ export interface HarnessOptions {
   startWorker?: boolean
   /** `dev` for files that list or count workflows (visibility) or use schedules; `time-skipping` otherwise. */
   temporal?: TestServerKind
+  /** Serve the Temporal Web UI as well (needs `temporal: 'dev'`); its address is `temporalUiUrl`. */
+  temporalUi?: boolean
 }
 
 let runtimeReady = false
@@ -68,7 +72,8 @@ function quietRuntime(): void {
   if (runtimeReady) return
   runtimeReady = true
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') })
+    // The core's own warnings (e.g. that the test server does not advertise a capability) go to the same logger.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } })
   } catch {
     // Installed already in this process.
   }
@@ -95,7 +100,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   quietRuntime()
   const [env, database, marzban, telegram, bundle] = await Promise.all([
-    createTestEnv({ server: options.temporal }),
+    createTestEnv({ server: options.temporal, ui: options.temporalUi }),
     createTestDatabase(`wf_${name}`),
     startFakeMarzban(),
     startFakeTelegram(),
@@ -142,6 +147,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const harness: Harness = {
     env,
     client: env.client,
+    temporalUiUrl: env.uiUrl,
     db,
     dbUrl: database.url,
     redis,

