@@ -31,10 +31,6 @@ export interface PanelDirectory {
 /** Tunables of the workflows that are not in the environment; defaults suit production. */
 export interface WorkflowSettings {
   refundPolicy: RefundPolicy
-  /** Time between passes of the periodic maintenance workflow. */
-  periodicIntervalMs: number
-  /** Passes per run before it continues as new (bounds its history). */
-  periodicPassesPerRun: number
   /** How many accounts the 24-hour rule disables or re-enables at once. */
   creditWatchConcurrency: number
   /** Prefix of panel usernames (see activities/panels/username.ts). */
@@ -43,8 +39,6 @@ export interface WorkflowSettings {
 
 export const DEFAULT_WORKFLOW_SETTINGS: WorkflowSettings = {
   refundPolicy: DEFAULT_REFUND_POLICY,
-  periodicIntervalMs: 10 * 60_000,
-  periodicPassesPerRun: 100,
   creditWatchConcurrency: 4,
   panelUsernamePrefix: '',
 }

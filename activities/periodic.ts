@@ -1,10 +1,9 @@
 import { log } from '@temporalio/activity'
 import { applyUsageSnapshot } from '#db/accounts.ts'
-import type { PeriodicStatus } from '#temporal/messages.ts'
 import { reportCreditChange } from '#temporal/start.ts'
 import { usageWarnings } from '../workflows/periodic/rules.ts'
 import type { ResolvedDeps } from './deps.ts'
-import { createNotificationActivities, publish } from './notifications.ts'
+import { createNotificationActivities } from './notifications.ts'
 import { PanelError } from './panels/errors.ts'
 
 export interface HealthPass {
@@ -25,10 +24,6 @@ export function createPeriodicActivities(deps: ResolvedDeps) {
   const { db } = deps
   const notifications = createNotificationActivities(deps)
   return {
-    async loadPeriodicConfig(): Promise<{ intervalMs: number; passesPerRun: number }> {
-      return { intervalMs: deps.settings.periodicIntervalMs, passesPerRun: deps.settings.periodicPassesPerRun }
-    },
-
     /** Checks every active panel and stores the result, which panel selection reads. */
     async checkPanelsHealth(): Promise<HealthPass> {
       const panels = await deps.panels.list()
@@ -131,10 +126,6 @@ export function createPeriodicActivities(deps: ResolvedDeps) {
         await reportCreditChange(deps.temporal, { userId: row.userId, role: 'agent', usable: BigInt(row.usable), backToNonNegative: true }, deps.clock())
       }
       return negative.length + recovered.length
-    },
-
-    async publishPeriodicStatus(input: { workflowId: string; status: PeriodicStatus }): Promise<void> {
-      await publish(deps, input.workflowId, input.status)
     },
   }
 }

@@ -96,6 +96,8 @@ export const EnvSchema = z.object({
   PAYMENT_EXPIRY: duration('72h'),
   GATEWAY_PAYMENT_WINDOW: duration('1h'),
   NEGATIVE_CREDIT_GRACE: duration('24h'),
+  /** Interval of the periodic-maintenance schedule; each worker start applies it to the schedule. */
+  PERIODIC_INTERVAL: duration('10m'),
 })
 
 export type Env = z.infer<typeof EnvSchema>

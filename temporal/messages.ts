@@ -1,8 +1,12 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow'
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
 
 /**
- * Workflow names, inputs, signals and queries: the contract between the web app / bot (which start, signal
- * and query) and the workflows. Money travels as decimal strings (JSON has no bigint).
+ * Workflow names, inputs, signals, updates and queries: the contract between the web app / bot / CLI (which start,
+ * signal, update and query) and the workflows. Money travels as decimal strings (JSON has no bigint).
+ *
+ * An update whose validator refuses it fails with an `ApplicationFailure` of the update's refusal type, whose first
+ * detail is the typed refusal (`PaymentDecisionRefusal`, `OrderCancelRefusal`); read it with `updateRefusal`
+ * (temporal/updates.ts).
  */
 export const WORKFLOW_TYPES = {
   orderToProvision: 'orderToProvision',
@@ -10,7 +14,7 @@ export const WORKFLOW_TYPES = {
   refundAccount: 'refundAccount',
   agentCreditWatch: 'agentCreditWatch',
   broadcast: 'broadcast',
-  periodicMaintenance: 'periodicMaintenance',
+  periodicPass: 'periodicPass',
 } as const
 
 // ---- order-to-provision ---------------------------------------------------------------------------
@@ -43,7 +47,34 @@ export interface CancelOrderSignal {
   reason: string
   actorUserId: number | null
 }
+/**
+ * The cancel of workflows started before `cancelOrderUpdate`: nothing sends it any more, but the handler stays
+ * registered so that those workflows and their recorded histories still replay.
+ */
 export const cancelOrderSignal = defineSignal<[CancelOrderSignal]>('cancelOrder')
+export type CancelOrderInput = CancelOrderSignal
+/** What `cancelOrderUpdate` answers once the order is cancelled and anything debited is back in the wallet. */
+export interface OrderCancelled {
+  orderId: number
+  outcome: 'cancelled'
+  /** Amount given back to the wallet, decimal string ('0' when nothing was debited). */
+  refunded: string
+  reason: string
+  cancelledBy: number | null
+  cancelledAt: string
+}
+/** Why an order cannot be cancelled (any more). */
+export type OrderCancelRefusal =
+  | { reason: 'already_cancelled'; orderId: number; cancelledBy: number | null; cancelledAt: string | null }
+  | { reason: 'too_late'; orderId: number; state: 'delivered' | 'refunded' | 'failed' }
+/** ApplicationFailure type of a refused `cancelOrderUpdate`; its first detail is the `OrderCancelRefusal`. */
+export const ORDER_CANCEL_REFUSED = 'OrderCancelRefused'
+/**
+ * Cancels an order that is not delivered yet. The validator refuses a cancel that comes too late or twice; an
+ * accepted cancel answers when the order is cancelled and its debit refunded (the clean-up of a half-made panel
+ * user may still be running).
+ */
+export const cancelOrderUpdate = defineUpdate<OrderCancelled, [CancelOrderInput]>('cancelOrderUpdate')
 /** Sent by the payment workflow to the order waiting on it. */
 export interface PaymentOutcomeSignal {
   paymentId: number
@@ -76,7 +107,35 @@ export interface DecidePaymentSignal {
   adminId: number
   note: string | null
 }
+/**
+ * The decision of workflows started before `decidePaymentUpdate`: nothing sends it any more, but the handler stays
+ * registered so that those workflows and their recorded histories still replay.
+ */
 export const decidePaymentSignal = defineSignal<[DecidePaymentSignal]>('decidePayment')
+export type DecidePaymentInput = DecidePaymentSignal
+/** What `decidePaymentUpdate` answers once the decision's ledger move is done. */
+export interface PaymentDecided {
+  paymentId: number
+  outcome: 'approved' | 'rejected'
+  decidedBy: number
+  decidedAt: string
+  note: string | null
+  /** Usable credit of the payer after the ledger move, decimal string. */
+  balanceAfter: string
+}
+/** Why an admin's decision on a payment is refused. `decidedBy` null: the gateway decided it. */
+export type PaymentDecisionRefusal =
+  | { reason: 'already_decided'; paymentId: number; decision: 'approved' | 'rejected'; decidedBy: number | null; decidedAt: string | null }
+  | { reason: 'expired'; paymentId: number; expiredAt: string }
+  | { reason: 'paid_online'; paymentId: number }
+/** ApplicationFailure type of a refused `decidePaymentUpdate`; its first detail is the `PaymentDecisionRefusal`. */
+export const PAYMENT_DECISION_REFUSED = 'PaymentDecisionRefused'
+/**
+ * An admin approves or rejects a receipt. The first decision wins: the validator refuses a second one (saying who
+ * decided, how and when), a decision after expiry, and any decision on a gateway payment. An accepted decision
+ * answers when its ledger move is done, with the payer's usable credit after it.
+ */
+export const decidePaymentUpdate = defineUpdate<PaymentDecided, [DecidePaymentInput]>('decidePaymentUpdate')
 /** A gateway (Zarinpal) callback that verified the payment: credits a gateway payment. */
 export interface GatewayVerifiedSignal {
   authority: string
@@ -149,12 +208,15 @@ export interface CreditWatchResult {
 }
 
 // ---- periodic maintenance -------------------------------------------------------------------------
-/** One long-running workflow (see docs/decisions/*-periodic-work.md); it continues as new to bound its history. */
-export const PERIODIC_WORKFLOW_ID = 'periodic-maintenance'
-export interface PeriodicMaintenanceInput {
-  /** Passes done by earlier runs of the chain (continue-as-new), for the status only. */
-  passesBefore?: number
-}
+/**
+ * Periodic work runs from a Temporal schedule (see docs/decisions/010-periodic-work-as-schedules.md) that starts one
+ * short `periodicPass` workflow per interval. The schedule's id is also the base of every pass's workflow id: Temporal
+ * appends the scheduled time (`periodic-maintenance-2026-12-04T10:10:00Z`).
+ */
+export const PERIODIC_SCHEDULE_ID = 'periodic-maintenance'
+/** No fields yet: an object, so that fields can be added without changing the workflow's signature. */
+export type PeriodicPassInput = Record<string, never>
+/** What one pass did: the result of `periodicPass`, which the status pages read back from Temporal. */
 export interface PeriodicPassSummary {
   at: string
   panelsChecked: number
@@ -164,12 +226,3 @@ export interface PeriodicPassSummary {
   /** Panels that could not be read this pass, with the reason. */
   problems: string[]
 }
-export interface PeriodicStatus {
-  passes: number
-  phase: 'checking_health' | 'syncing' | 'sleeping'
-  nextPassAt: string | null
-  lastPass: PeriodicPassSummary | null
-}
-export const periodicStatusQuery = defineQuery<PeriodicStatus>('periodicStatus')
-/** Runs a pass now instead of at the end of the current sleep. */
-export const runPeriodicNowSignal = defineSignal('runPeriodicNow')

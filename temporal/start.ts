@@ -3,13 +3,11 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
-  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client'
 import { MAIN_TASK_QUEUE } from './task-queues.ts'
 import { creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
 import {
   creditChangedSignal,
-  PERIODIC_WORKFLOW_ID,
   WORKFLOW_TYPES,
   type AgentCreditWatchInput,
   type OrderToProvisionInput,
@@ -66,16 +64,6 @@ export async function startRefundWorkflow(client: Client, input: RefundAccountIn
     if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
     throw error
   }
-}
-
-/** Starts the periodic maintenance loop unless it already runs. */
-export function ensurePeriodicWorkflow(client: Client): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  return client.workflow.start(WORKFLOW_TYPES.periodicMaintenance, {
-    taskQueue: MAIN_TASK_QUEUE,
-    workflowId: PERIODIC_WORKFLOW_ID,
-    args: [{}],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  })
 }
 
 /** The part of a ledger result the credit watch needs. */

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { getEnv } from '#config/env.ts'
 import { createDb } from '#db/knex.ts'
 import { createTemporalClient, DEFAULT_TEMPORAL_ADDRESS } from '#temporal/client.ts'
-import { ensurePeriodicWorkflow } from '#temporal/start.ts'
+import { ensurePeriodicSchedule } from '#temporal/periodic.ts'
 import { buildWorker } from './create-worker.ts'
 
 export {
@@ -20,7 +20,7 @@ const LOG_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' 
 
 /**
  * The worker process (`npm run worker [-- --no-periodic]`): reads the environment, opens Postgres, Redis and Temporal, registers the
- * workflows and activities, makes sure the periodic maintenance loop runs, and on SIGTERM/SIGINT stops polling,
+ * workflows and activities, makes sure the periodic-maintenance schedule exists with `PERIODIC_INTERVAL`, and on SIGTERM/SIGINT stops polling,
  * lets running activities finish (up to 30 s) and closes everything once. The SDK's logger tags every line of a
  * workflow or activity with its workflow id, run id and activity id.
  */
@@ -46,8 +46,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
 
-  // `--no-periodic`: extra workers (and tests) leave the maintenance loop to the first one.
-  if (!process.argv.includes('--no-periodic')) await ensurePeriodicWorkflow(temporal.client)
+  // `--no-periodic`: workers (and tests) that must leave the periodic-maintenance schedule alone.
+  if (!process.argv.includes('--no-periodic')) {
+    const schedule = await ensurePeriodicSchedule(temporal.client, { intervalMs: env.PERIODIC_INTERVAL })
+    logger.info(`periodic-maintenance schedule ${schedule}`, { intervalMs: env.PERIODIC_INTERVAL })
+  }
   logger.info('worker started', { address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
   try {
     await worker.run()

@@ -4,7 +4,7 @@ import { Runtime, type Worker } from '@temporalio/worker'
 import type { Redis } from 'ioredis'
 import type { Env } from '#config/env.ts'
 import type { Db } from '#db/knex.ts'
-import { ensurePeriodicWorkflow } from '#temporal/start.ts'
+import { ensurePeriodicSchedule } from '#temporal/periodic.ts'
 import { buildWorker } from '../../worker/create-worker.ts'
 import type { Logger } from '../../infra/logger.ts'
 
@@ -72,7 +72,7 @@ export async function startWorker(options: {
     address: options.address,
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
   })
-  await ensurePeriodicWorkflow(client)
+  await ensurePeriodicSchedule(client, { intervalMs: env.PERIODIC_INTERVAL })
   const done = worker.run().finally(close)
   logger.info('worker-started', { address: options.address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
   let stopping: Promise<void> | undefined

@@ -1,12 +1,6 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow'
+import { proxyActivities } from '@temporalio/workflow'
 import type { Activities } from '#activities/index.ts'
-import {
-  periodicStatusQuery,
-  runPeriodicNowSignal,
-  type PeriodicMaintenanceInput,
-  type PeriodicPassSummary,
-  type PeriodicStatus,
-} from '#temporal/messages.ts'
+import type { PeriodicPassInput, PeriodicPassSummary } from '#temporal/messages.ts'
 import { describeFailure } from '../shared/failure.ts'
 
 const steps = proxyActivities<Activities>({
@@ -21,61 +15,39 @@ const panelSteps = proxyActivities<Activities>({
 })
 
 /**
- * Periodic maintenance, one long-running loop (see docs/decisions/*-periodic-work.md): panel health checks (which
- * panel selection reads), usage and expiry sync into `accounts` with the 80 % and three-days warnings, and a
- * safety net that every agent below zero has a credit watch. Continues as new after a number of passes.
+ * One pass of periodic maintenance, started by the `periodic-maintenance` schedule (see
+ * docs/decisions/010-periodic-work-as-schedules.md): panel health checks (which panel selection reads), usage and
+ * expiry sync of the healthy panels into `accounts` with the 80 % and three-days warnings, and a safety net that
+ * every agent below zero has a credit watch. A step that fails is reported in the result, never fails the pass, so
+ * one panel that is away cannot hold up the others; the next pass tries it again.
  */
-export async function periodicMaintenance(input: PeriodicMaintenanceInput = {}): Promise<void> {
-  const { workflowId } = workflowInfo()
-  const status: PeriodicStatus = { passes: input.passesBefore ?? 0, phase: 'checking_health', nextPassAt: null, lastPass: null }
-  let runNow = false
-  setHandler(periodicStatusQuery, () => status)
-  setHandler(runPeriodicNowSignal, () => {
-    runNow = true
-  })
-  const publish = () => steps.publishPeriodicStatus({ workflowId, status: { ...status } })
-
-  const config = await steps.loadPeriodicConfig()
-  for (let pass = 0; pass < config.passesPerRun; pass++) {
-    const at = Date.now()
-    status.phase = 'checking_health'
-    const summary: PeriodicPassSummary = { at: new Date(at).toISOString(), panelsChecked: 0, panelsHealthy: 0, accountsSynced: 0, warningsSent: 0, problems: [] }
-    let healthy: number[] = []
-    try {
-      const health = await panelSteps.checkPanelsHealth()
-      summary.panelsChecked = health.checked
-      summary.panelsHealthy = health.healthyPanelIds.length
-      summary.problems.push(...health.problems)
-      healthy = health.healthyPanelIds
-    } catch (error) {
-      summary.problems.push(`health check: ${describeFailure(error).message}`)
-    }
-
-    status.phase = 'syncing'
-    for (const panelId of healthy) {
-      try {
-        const result = await panelSteps.syncPanelAccounts({ panelId, at: Date.now() })
-        summary.accountsSynced += result.synced
-        summary.warningsSent += result.warningsSent
-        if (result.missingOnPanel.length > 0) summary.problems.push(`panel ${panelId}: ${result.missingOnPanel.length} accounts missing on the panel`)
-      } catch (error) {
-        summary.problems.push(`panel ${panelId}: ${describeFailure(error).message}`)
-      }
-    }
-    try {
-      await steps.ensureCreditWatches()
-    } catch (error) {
-      summary.problems.push(`credit watches: ${describeFailure(error).message}`)
-    }
-
-    status.passes++
-    status.lastPass = summary
-    status.phase = 'sleeping'
-    status.nextPassAt = new Date(Date.now() + config.intervalMs).toISOString()
-    await publish()
-    runNow = false
-    await condition(() => runNow, config.intervalMs)
-    if (workflowInfo().continueAsNewSuggested) break
+export async function periodicPass(_input: PeriodicPassInput = {}): Promise<PeriodicPassSummary> {
+  const summary: PeriodicPassSummary = { at: new Date(Date.now()).toISOString(), panelsChecked: 0, panelsHealthy: 0, accountsSynced: 0, warningsSent: 0, problems: [] }
+  let healthy: number[] = []
+  try {
+    const health = await panelSteps.checkPanelsHealth()
+    summary.panelsChecked = health.checked
+    summary.panelsHealthy = health.healthyPanelIds.length
+    summary.problems.push(...health.problems)
+    healthy = health.healthyPanelIds
+  } catch (error) {
+    summary.problems.push(`health check: ${describeFailure(error).message}`)
   }
-  await continueAsNew<typeof periodicMaintenance>({ passesBefore: status.passes })
+
+  for (const panelId of healthy) {
+    try {
+      const result = await panelSteps.syncPanelAccounts({ panelId, at: Date.now() })
+      summary.accountsSynced += result.synced
+      summary.warningsSent += result.warningsSent
+      if (result.missingOnPanel.length > 0) summary.problems.push(`panel ${panelId}: ${result.missingOnPanel.length} accounts missing on the panel`)
+    } catch (error) {
+      summary.problems.push(`panel ${panelId}: ${describeFailure(error).message}`)
+    }
+  }
+  try {
+    await steps.ensureCreditWatches()
+  } catch (error) {
+    summary.problems.push(`credit watches: ${describeFailure(error).message}`)
+  }
+  return summary
 }

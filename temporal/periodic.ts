@@ -1,0 +1,194 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client'
+import { PERIODIC_SCHEDULE_ID, WORKFLOW_TYPES, type PeriodicPassInput, type PeriodicPassSummary } from './messages.ts'
+import { MAIN_TASK_QUEUE } from './task-queues.ts'
+
+/**
+ * The `periodic-maintenance` schedule (docs/decisions/010-periodic-work-as-schedules.md): every worker start ensures it,
+ * an admin can run a pass now, and its status is read back from Temporal (the schedule's description and the result
+ * of the last pass), never from memory.
+ */
+
+/** The workflow type of the loop that ran periodic work before the schedule (docs/decisions/008-periodic-work.md). */
+export const LEGACY_PERIODIC_WORKFLOW_TYPE = 'periodicMaintenance'
+
+export interface PeriodicScheduleConfig {
+  /** Time between passes (`PERIODIC_INTERVAL`). */
+  intervalMs: number
+}
+
+/**
+ * A pass missed while Temporal was away is still worth running within one interval; older ones would only repeat
+ * the work the next pass does anyway. Temporal's minimum is 10 seconds.
+ */
+export function periodicCatchupWindowMs(intervalMs: number): number {
+  return Math.max(intervalMs, 10_000)
+}
+
+function desiredSchedule(config: PeriodicScheduleConfig) {
+  if (!Number.isInteger(config.intervalMs) || config.intervalMs < 1_000) {
+    throw new Error(`The periodic maintenance interval must be at least one second (got ${config.intervalMs} ms)`)
+  }
+  const args: [PeriodicPassInput] = [{}]
+  // Temporal keeps intervals in whole seconds; rounding here lets a restart compare like with like.
+  const every = Math.round(config.intervalMs / 1_000) * 1_000
+  return {
+    spec: { intervals: [{ every }] },
+    action: { type: 'startWorkflow' as const, workflowType: WORKFLOW_TYPES.periodicPass, workflowId: PERIODIC_SCHEDULE_ID, taskQueue: MAIN_TASK_QUEUE, args },
+    // SKIP: a tick while a pass still runs adds nothing the next tick will not do, and must not pile up on a slow panel.
+    policies: { overlap: 'SKIP' as const, catchupWindow: periodicCatchupWindowMs(every), pauseOnFailure: false },
+  }
+}
+
+function matches(current: ScheduleDescription, config: PeriodicScheduleConfig): boolean {
+  const want = desiredSchedule(config)
+  const { spec, action, policies } = current
+  return (
+    spec.intervals?.length === 1 &&
+    spec.intervals[0]!.every === want.spec.intervals[0]!.every &&
+    !spec.intervals[0]!.offset &&
+    (spec.calendars?.length ?? 0) === 0 &&
+    action.type === 'startWorkflow' &&
+    action.workflowType === want.action.workflowType &&
+    action.workflowId === want.action.workflowId &&
+    action.taskQueue === want.action.taskQueue &&
+    policies.overlap === want.policies.overlap &&
+    policies.catchupWindow === want.policies.catchupWindow &&
+    policies.pauseOnFailure === want.policies.pauseOnFailure
+  )
+}
+
+/**
+ * Makes sure the schedule exists with this configuration; every worker start calls it, several at once included.
+ * The first creates it and runs a pass at once (as the worker start did before); the others find it and, when the
+ * configuration differs (a new `PERIODIC_INTERVAL`), update its spec, action and policies while keeping its state,
+ * so a pause set in the Temporal UI stays. Then the loop of ADR 008, if it still runs, is terminated.
+ */
+export async function ensurePeriodicSchedule(client: Client, config: PeriodicScheduleConfig): Promise<'created' | 'updated' | 'unchanged'> {
+  const want = desiredSchedule(config)
+  let outcome: 'created' | 'updated' | 'unchanged'
+  try {
+    const options: ScheduleOptions = { scheduleId: PERIODIC_SCHEDULE_ID, ...want, state: { triggerImmediately: true } }
+    await client.schedule.create(options)
+    outcome = 'created'
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error
+    const handle = client.schedule.getHandle(PERIODIC_SCHEDULE_ID)
+    if (matches(await handle.describe(), config)) {
+      outcome = 'unchanged'
+    } else {
+      await handle.update((current) => ({ ...current, ...want }))
+      outcome = 'updated'
+    }
+  }
+  await retireLegacyLoop(client)
+  return outcome
+}
+
+/** Terminates the long-running loop that did periodic work before the schedule, which no worker registers any more. */
+async function retireLegacyLoop(client: Client): Promise<void> {
+  const handle = client.workflow.getHandle(PERIODIC_SCHEDULE_ID)
+  try {
+    const description = await handle.describe()
+    if (description.status.name !== 'RUNNING' || description.type !== LEGACY_PERIODIC_WORKFLOW_TYPE) return
+    await handle.terminate('periodic work now runs from the periodic-maintenance schedule (docs/decisions/010-periodic-work-as-schedules.md)')
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return
+    throw error
+  }
+}
+
+/**
+ * Runs a pass now. BUFFER_ONE rather than the schedule's SKIP: a pass asked for while one is running is not dropped,
+ * it starts when that one ends (and a second click meanwhile adds nothing). The SDK's default for a trigger would
+ * be ALLOW_ALL, which runs two passes over the same panels at once.
+ * Throws ScheduleNotFoundError when no worker has created the schedule yet.
+ */
+export async function runPeriodicPassNow(client: Client): Promise<void> {
+  await client.schedule.getHandle(PERIODIC_SCHEDULE_ID).trigger('BUFFER_ONE')
+}
+
+export interface PeriodicPassRecord {
+  workflowId: string
+  /** When the schedule meant it to run (a "run now" is scheduled at the moment it was asked for). */
+  scheduledAt: string
+  startedAt: string
+  /** The pass workflow's status, lower case: completed, failed, terminated, timed_out, … */
+  outcome: string
+  /** The pass's own summary (its result) when it completed. */
+  summary: PeriodicPassSummary | null
+}
+
+/** What the CLI shows about periodic work: all of it read from Temporal. */
+export interface PeriodicStatus {
+  scheduleId: string
+  schedule: 'missing' | 'active' | 'paused'
+  /** The note a pause was given (Temporal UI, CLI). */
+  note: string | null
+  intervalMs: number | null
+  nextPassAt: string | null
+  /** Passes running now (workflow ids). */
+  running: string[]
+  /** Passes the schedule has started so far, and ticks it skipped because a pass was still running. */
+  passesStarted: number
+  skippedOverlap: number
+  /** The most recent pass that has finished. */
+  lastPass: PeriodicPassRecord | null
+}
+
+/**
+ * The status of periodic work from durable state: the schedule's description (next action time, running and recent
+ * actions) and the result of the newest finished pass among the recent ones (kept by Temporal for the namespace's
+ * retention).
+ */
+export async function readPeriodicStatus(client: Client): Promise<PeriodicStatus> {
+  let d: ScheduleDescription
+  try {
+    d = await client.schedule.getHandle(PERIODIC_SCHEDULE_ID).describe()
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error
+    return { scheduleId: PERIODIC_SCHEDULE_ID, schedule: 'missing', note: null, intervalMs: null, nextPassAt: null, running: [], passesStarted: 0, skippedOverlap: 0, lastPass: null }
+  }
+  const running = d.info.runningActions.map((a) => a.workflow.workflowId)
+  let lastPass: PeriodicPassRecord | null = null
+  // Recent actions come oldest first.
+  for (const action of [...d.info.recentActions].reverse()) {
+    const { workflowId, firstExecutionRunId } = action.action.workflow
+    const handle = client.workflow.getHandle<() => Promise<PeriodicPassSummary>>(workflowId, firstExecutionRunId)
+    let status: string
+    try {
+      status = (await handle.describe()).status.name
+    } catch (error) {
+      // Past the namespace's retention: older actions are gone too.
+      if (error instanceof WorkflowNotFoundError) break
+      throw error
+    }
+    if (status === 'RUNNING') continue
+    lastPass = {
+      workflowId,
+      scheduledAt: action.scheduledAt.toISOString(),
+      startedAt: action.takenAt.toISOString(),
+      outcome: status.toLowerCase(),
+      summary: status === 'COMPLETED' ? await handle.result() : null,
+    }
+    break
+  }
+  const interval = d.spec.intervals?.[0]?.every
+  return {
+    scheduleId: PERIODIC_SCHEDULE_ID,
+    schedule: d.state.paused ? 'paused' : 'active',
+    note: d.state.note || null,
+    intervalMs: typeof interval === 'number' ? interval : null,
+    nextPassAt: d.info.nextActionTimes[0]?.toISOString() ?? null,
+    running,
+    passesStarted: d.info.numActionsTaken,
+    skippedOverlap: d.info.numActionsSkippedOverlap,
+    lastPass,
+  }
+}
