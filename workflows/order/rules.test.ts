@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { afterPaymentOutcome, afterProvisionFailure, backoffDelay, compensationPlan, formatDuration, orderRowStatus, strayPanels } from './rules.ts'
+import { afterPaymentOutcome, afterProvisionFailure, backoffDelay, compensationPlan, formatDuration, orderRowStatus, refuseCancel, strayPanels } from './rules.ts'
 
 const retryable = { type: 'PANEL_UNREACHABLE', message: 'connection refused', nonRetryable: false }
 const MIN = 60_000
@@ -88,5 +88,28 @@ describe('formatDuration', () => {
     expect(formatDuration(30 * MIN)).toBe('30 min')
     expect(formatDuration(72 * 60 * MIN)).toBe('3 d')
     expect(formatDuration(90_000)).toBe('90 s')
+  })
+})
+
+describe('refuseCancel', () => {
+  const running = { orderId: 9, step: 'provisioning' as const, delivered: false, cancel: null, cancelledAt: null }
+  it('lets a cancel through until delivery', () => {
+    for (const step of ['queued', 'awaiting_payment', 'paying', 'provisioning'] as const) expect(refuseCancel({ ...running, step })).toBeNull()
+  })
+  it('refuses a second cancel with who cancelled and when', () => {
+    expect(refuseCancel({ ...running, cancel: { reason: 'changed my mind', actorUserId: 5 }, cancelledAt: '2026-01-01T10:00:00.000Z' })).toEqual({
+      reason: 'already_cancelled',
+      orderId: 9,
+      cancelledBy: 5,
+      cancelledAt: '2026-01-01T10:00:00.000Z',
+    })
+    expect(refuseCancel({ ...running, step: 'cancelled' })).toEqual({ reason: 'already_cancelled', orderId: 9, cancelledBy: null, cancelledAt: null })
+  })
+  it('is too late from delivery on, and once the order failed or was refunded', () => {
+    expect(refuseCancel({ ...running, delivered: true })).toEqual({ reason: 'too_late', orderId: 9, state: 'delivered' })
+    expect(refuseCancel({ ...running, step: 'delivered' })).toMatchObject({ reason: 'too_late', state: 'delivered' })
+    expect(refuseCancel({ ...running, step: 'refunded' })).toMatchObject({ reason: 'too_late', state: 'refunded' })
+    expect(refuseCancel({ ...running, step: 'failed' })).toMatchObject({ reason: 'too_late', state: 'failed' })
+    expect(refuseCancel({ ...running, step: 'compensating' })).toMatchObject({ reason: 'too_late', state: 'failed' })
   })
 })

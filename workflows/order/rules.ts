@@ -1,4 +1,4 @@
-import type { OrderStep, PaymentOutcomeSignal } from '#temporal/messages.ts'
+import type { CancelOrderSignal, OrderCancelRefusal, OrderStep, PaymentOutcomeSignal } from '#temporal/messages.ts'
 import type { FailureInfo } from '../shared/failure.ts'
 
 /** Pure decisions of the order-to-provision workflow. */
@@ -46,6 +46,27 @@ export function afterPaymentOutcome(outcome: PaymentOutcomeSignal): { proceed: t
   if (outcome.outcome === 'APPROVED') return { proceed: true }
   const what = outcome.outcome === 'REJECTED' ? 'was rejected' : 'expired before anyone reviewed it'
   return { proceed: false, reason: `Payment #${outcome.paymentId} ${what}${outcome.note ? `: ${outcome.note}` : ''}. Nothing was charged.` }
+}
+
+/**
+ * Why a cancel is refused, or null when the order can still be cancelled: a second cancel says who cancelled and
+ * when; from delivery on (`delivered` is set before the account is stored) and once the order failed it is too late.
+ */
+export function refuseCancel(input: {
+  orderId: number
+  step: OrderStep
+  delivered: boolean
+  cancel: CancelOrderSignal | null
+  cancelledAt: string | null
+}): OrderCancelRefusal | null {
+  const { orderId, step } = input
+  if (input.cancel) return { reason: 'already_cancelled', orderId, cancelledBy: input.cancel.actorUserId, cancelledAt: input.cancelledAt }
+  if (step === 'cancelled') return { reason: 'already_cancelled', orderId, cancelledBy: null, cancelledAt: null }
+  if (input.delivered || step === 'delivering' || step === 'delivered') return { reason: 'too_late', orderId, state: 'delivered' }
+  if (step === 'refunded') return { reason: 'too_late', orderId, state: 'refunded' }
+  // Compensating without a cancel: the order is failing.
+  if (step === 'failed' || step === 'compensating') return { reason: 'too_late', orderId, state: 'failed' }
+  return null
 }
 
 /** The orders.status written for each workflow step (the table has coarser states than the live status). */

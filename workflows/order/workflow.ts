@@ -4,11 +4,15 @@ import type { CreatedPanelAccount, AccountTermsSnapshot } from '#activities/orde
 import { newAccountTerms, renewalTerms } from '#domain/pricing.ts'
 import {
   cancelOrderSignal,
+  cancelOrderUpdate,
+  ORDER_CANCEL_REFUSED,
   ORDER_FAILED,
   orderStatusQuery,
   paymentOutcomeSignal,
   retryNowSignal,
   type CancelOrderSignal,
+  type OrderCancelled,
+  type OrderCancelRefusal,
   type OrderResult,
   type OrderStatus,
   type OrderStep,
@@ -17,7 +21,7 @@ import {
 } from '#temporal/messages.ts'
 import { bestEffort } from '../shared/best-effort.ts'
 import { describeFailure } from '../shared/failure.ts'
-import { afterPaymentOutcome, afterProvisionFailure, compensationPlan, orderRowStatus, strayPanels } from './rules.ts'
+import { afterPaymentOutcome, afterProvisionFailure, compensationPlan, orderRowStatus, refuseCancel, strayPanels } from './rules.ts'
 
 /** Database and ledger steps: transient failures (a restarting Postgres) retry; business refusals are non-retryable. */
 const steps = proxyActivities<Activities>({
@@ -48,22 +52,57 @@ const notify = proxyActivities<Activities>({
 /**
  * order-to-provision: pay (wallet debit, or wait for the linked receipt's approval) → create the panel user (or
  * extend the account for a renewal) retrying until a deadline → store the account → tell the buyer. A failure after
- * the debit, or a cancel before delivery, refunds exactly the debit and removes any half-made panel user.
+ * the debit, or a cancel before delivery, refunds exactly the debit and removes any half-made panel user. A cancel
+ * comes as `cancelOrderUpdate`, whose validator refuses it from delivery on, and which answers once the refund is done.
  */
 export async function orderToProvision(input: OrderToProvisionInput): Promise<OrderResult> {
   const { workflowId } = workflowInfo()
   const orderId = input.orderId
   const status: OrderStatus = { orderId, step: 'queued', attempt: 0, lastError: null, accountId: null, subscriptionUrl: null, paymentId: null }
   let cancel: CancelOrderSignal | null = null
+  let cancelledAt: string | null = null
   let payment: PaymentOutcomeSignal | null = null
   let retryNow = false
   let delivered = false
+  let loaded = false
+  /** How the order ended for its buyer (money back, or the account stored): what an accepted cancel waits for. */
+  let ended: { outcome: 'delivered' | 'cancelled' | 'failed'; refunded: string } | null = null
+
+  const takeCancel = (next: CancelOrderSignal) => {
+    cancel = next
+    cancelledAt = new Date(Date.now()).toISOString()
+  }
+  const cancelRefusal = (): OrderCancelRefusal | null => refuseCancel({ orderId, step: status.step, delivered, cancel, cancelledAt })
+  const refuseCancelWith = (why: OrderCancelRefusal) =>
+    ApplicationFailure.create({ type: ORDER_CANCEL_REFUSED, message: `Order #${orderId}: ${why.reason}`, details: [why], nonRetryable: true })
 
   setHandler(orderStatusQuery, () => status)
   setHandler(cancelOrderSignal, (signal) => {
     if (delivered || cancel) return
-    cancel = signal
+    takeCancel(signal)
   })
+  setHandler(
+    cancelOrderUpdate,
+    async (input): Promise<OrderCancelled> => {
+      // A cancel that comes before the order is loaded waits for it: the order may have finished long ago.
+      if (!loaded) await condition(() => loaded)
+      const refused = cancelRefusal()
+      if (refused) throw refuseCancelWith(refused)
+      takeCancel({ reason: input.reason, actorUserId: input.actorUserId })
+      const at = cancelledAt!
+      await condition(() => ended !== null)
+      const end = ended!
+      // A step already running when the cancel came (a debit, a last provisioning attempt) can still fail the order.
+      if (end.outcome !== 'cancelled') throw refuseCancelWith({ reason: 'too_late', orderId, state: end.outcome })
+      return { orderId, outcome: 'cancelled', refunded: end.refunded, reason: input.reason, cancelledBy: input.actorUserId, cancelledAt: at }
+    },
+    {
+      validator: (_input) => {
+        const refused = cancelRefusal()
+        if (refused) throw refuseCancelWith(refused)
+      },
+    },
+  )
   setHandler(paymentOutcomeSignal, (signal) => {
     if (payment) return
     payment = signal
@@ -85,9 +124,11 @@ export async function orderToProvision(input: OrderToProvisionInput): Promise<Or
     status.step = ctx.finished.status === 'delivered' || ctx.finished.status === 'refunded' ? 'delivered' : ctx.finished.status === 'cancelled' ? 'cancelled' : 'failed'
     status.accountId = ctx.finished.accountId
     status.subscriptionUrl = ctx.finished.subscriptionUrl
+    loaded = true
     if (status.step === 'failed') throw ApplicationFailure.create({ type: ORDER_FAILED, message: ctx.finished.failureReason ?? `Order ${orderId} failed`, nonRetryable: true })
     return { orderId, outcome: status.step === 'cancelled' ? 'cancelled' : 'delivered', accountId: status.accountId, subscriptionUrl: status.subscriptionUrl, refunded: '0', reason: ctx.finished.failureReason }
   }
+  loaded = true
   const { order, plan } = ctx
   const isRenewal = order.kind !== 'new'
 
@@ -115,6 +156,7 @@ export async function orderToProvision(input: OrderToProvisionInput): Promise<Or
         refunded = order.price
         // The buyer has their money back and knows it before the (possibly slow) panel clean-up.
         await record(outcome === 'cancelled' ? 'cancelled' : 'failed', reason)
+        ended ??= { outcome, refunded }
         status.step = 'compensating'
       } else if (step.kind === 'delete_panel_user') {
         await cleanup.deletePanelAccount({ orderId, panelId: step.panelId })
@@ -123,6 +165,7 @@ export async function orderToProvision(input: OrderToProvisionInput): Promise<Or
       }
     }
     await record(outcome === 'cancelled' ? 'cancelled' : 'failed', reason)
+    ended ??= { outcome, refunded }
     await bestEffort('notification', () =>
       notify.notifyUser({
         key: `${workflowId}:${outcome}`,
@@ -223,6 +266,7 @@ export async function orderToProvision(input: OrderToProvisionInput): Promise<Or
   delivered = true
   const stored = await steps.deliverOrder({ workflowId, orderId, status: { ...status }, created: created ?? undefined, renewal: renewal ?? undefined })
   status.step = 'delivered'
+  ended = { outcome: 'delivered', refunded: '0' }
   status.accountId = stored.accountId
   status.subscriptionUrl = stored.subscriptionUrl
   status.lastError = null

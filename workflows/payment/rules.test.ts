@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { acceptDecision, hoursWaiting, outcomeOf, paymentFlow, reminderTimes } from './rules.ts'
+import { acceptDecision, hoursWaiting, outcomeOf, paymentFlow, refuseDecision, reminderTimes, type DecisionState } from './rules.ts'
 
 const H = 3_600_000
 
@@ -50,5 +50,39 @@ describe('paymentFlow', () => {
   })
   it('a Zarinpal payment credits nothing before the gateway verifies it, asks no admin and expires after the gateway window', () => {
     expect(paymentFlow('ZARINPAL', config)).toEqual({ confirmedBy: 'gateway', pendingCreditAtStart: false, askAdmins: false, adminMayDecide: false, expiryMs: H })
+  })
+})
+
+describe('refuseDecision', () => {
+  const waiting: DecisionState = {
+    paymentId: 7,
+    confirmedBy: 'admin',
+    decision: null,
+    decidedAt: null,
+    closed: false,
+    status: { status: 'PENDING', decidedBy: null, decidedAt: null, expiresAt: '2026-01-04T00:00:00.000Z' },
+  }
+  it('lets the first decision on a waiting receipt through, also before the payment is loaded', () => {
+    expect(refuseDecision(waiting)).toBeNull()
+    expect(refuseDecision({ ...waiting, confirmedBy: undefined })).toBeNull()
+  })
+  it('refuses a second decision with the first one: how, by whom and when', () => {
+    const taken = { ...waiting, decision: { decision: 'reject' as const, adminId: 3, note: 'fake' }, decidedAt: '2026-01-01T10:00:00.000Z' }
+    expect(refuseDecision(taken)).toEqual({ reason: 'already_decided', paymentId: 7, decision: 'rejected', decidedBy: 3, decidedAt: '2026-01-01T10:00:00.000Z' })
+    expect(refuseDecision({ ...taken, decision: { decision: 'approve', adminId: 0, note: 'gateway ref 1' } })).toMatchObject({ decision: 'approved', decidedBy: null })
+  })
+  it('refuses any decision on a gateway payment, decided or not', () => {
+    expect(refuseDecision({ ...waiting, confirmedBy: 'gateway' })).toEqual({ reason: 'paid_online', paymentId: 7 })
+    expect(refuseDecision({ ...waiting, confirmedBy: 'gateway', closed: true, status: { ...waiting.status, status: 'APPROVED' } })).toEqual({ reason: 'paid_online', paymentId: 7 })
+  })
+  it('refuses a decision on a closed payment: expired, or decided before the workflow ran', () => {
+    expect(refuseDecision({ ...waiting, closed: true })).toEqual({ reason: 'expired', paymentId: 7, expiredAt: '2026-01-04T00:00:00.000Z' })
+    expect(refuseDecision({ ...waiting, closed: true, status: { ...waiting.status, status: 'APPROVED', decidedBy: 4 } })).toEqual({
+      reason: 'already_decided',
+      paymentId: 7,
+      decision: 'approved',
+      decidedBy: 4,
+      decidedAt: null,
+    })
   })
 })

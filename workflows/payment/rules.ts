@@ -1,4 +1,4 @@
-import type { DecidePaymentSignal, PaymentStatus } from '#temporal/messages.ts'
+import type { DecidePaymentSignal, PaymentDecisionRefusal, PaymentStatus } from '#temporal/messages.ts'
 
 /** Pure decisions of the payment approval workflow. */
 
@@ -28,6 +28,43 @@ export function acceptDecision(current: DecidePaymentSignal | null, incoming: De
   if (current || closed) return current
   if (incoming.decision !== 'approve' && incoming.decision !== 'reject') return current
   return incoming
+}
+
+/** What the payment workflow knows when an admin's decision arrives. */
+export interface DecisionState {
+  paymentId: number
+  /** Unknown until the workflow has loaded the payment. */
+  confirmedBy: 'admin' | 'gateway' | undefined
+  /** The decision taken so far (an admin's, or a gateway verification of a receipt) and when it was taken. */
+  decision: DecidePaymentSignal | null
+  decidedAt: string | null
+  /** The decision went to the ledger, or the payment expired or was finished before the workflow ran. */
+  closed: boolean
+  status: Pick<PaymentStatus, 'status' | 'decidedBy' | 'decidedAt' | 'expiresAt'>
+}
+
+/**
+ * Why an admin's decision is refused, or null when it is the first one on a receipt still waiting for one. A
+ * decision from a gateway verification has no admin (`decidedBy` null).
+ */
+export function refuseDecision(state: DecisionState): PaymentDecisionRefusal | null {
+  const { paymentId } = state
+  if (state.confirmedBy === 'gateway') return { reason: 'paid_online', paymentId }
+  if (state.decision) {
+    return {
+      reason: 'already_decided',
+      paymentId,
+      decision: state.decision.decision === 'approve' ? 'approved' : 'rejected',
+      decidedBy: state.decision.adminId > 0 ? state.decision.adminId : null,
+      decidedAt: state.decidedAt,
+    }
+  }
+  if (!state.closed) return null
+  const { status } = state
+  if (status.status === 'APPROVED' || status.status === 'REJECTED') {
+    return { reason: 'already_decided', paymentId, decision: status.status === 'APPROVED' ? 'approved' : 'rejected', decidedBy: status.decidedBy, decidedAt: status.decidedAt }
+  }
+  return { reason: 'expired', paymentId, expiredAt: status.expiresAt }
 }
 
 /**
