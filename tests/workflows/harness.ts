@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
-import type { Client, WorkflowHandle } from '@temporalio/client'
+import { Client, type WorkflowHandle } from '@temporalio/client'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
 import { Redis } from 'ioredis'
@@ -30,7 +30,14 @@ export const GB = 1024 ** 3
 
 export interface Harness {
   env: TestWorkflowEnvironment
+  /** On the time-skipping server, waiting on a result through this client lets the server skip time. */
   client: Client
+  /**
+   * A client whose waits never skip time. The time-skipping test server, asked for a result, jumps its clock as far
+   * as it can (ten years when no timer is pending) once the workflow is done; wait through this client when the
+   * test goes on in "the same moment" (a refund right after a purchase).
+   */
+  realTimeClient: Client
   /** The Temporal Web UI of the server, when the file asked for it (`temporalUi`). */
   temporalUiUrl: string | undefined
   db: Db
@@ -147,6 +154,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const harness: Harness = {
     env,
     client: env.client,
+    realTimeClient: new Client({ connection: env.connection, namespace: env.namespace }),
     temporalUiUrl: env.uiUrl,
     db,
     dbUrl: database.url,

@@ -42,7 +42,9 @@ async function stopWorker(): Promise<void> {
 }
 
 beforeAll(async () => {
-  w = await startBotWorld('bot_broadcast', { harness: { startWorker: false } })
+  // Real time (the pacing is measured by the clock) and a worker hand-over, which the time-skipping test server does
+  // not survive (see worker-crash.test.ts): the CLI dev server.
+  w = await startBotWorld('bot_broadcast', { harness: { startWorker: false, temporal: 'dev' } })
   await startWorker()
   // A thousand customers who use the bot, inserted in bulk (with their wallets, as createUser would).
   const rows = Array.from({ length: CHATS }, (_, i) => ({ username: `bc${i}`, role: 'customer', locale: i % 2 ? 'en' : 'fa', telegramId: String(FIRST_CHAT + i) }))
