@@ -116,6 +116,11 @@ export async function runPeriodicPassNow(client: Client): Promise<void> {
 
 export interface PeriodicPassRecord {
   workflowId: string
+  /**
+   * Temporal names a pass after the second it was scheduled for, so a "run now" in the same second as another pass
+   * reuses that workflow id; the run id tells them apart.
+   */
+  runId: string
   /** When the schedule meant it to run (a "run now" is scheduled at the moment it was asked for). */
   scheduledAt: string
   startedAt: string
@@ -172,6 +177,7 @@ export async function readPeriodicStatus(client: Client): Promise<PeriodicStatus
     if (status === 'RUNNING') continue
     lastPass = {
       workflowId,
+      runId: firstExecutionRunId,
       scheduledAt: action.scheduledAt.toISOString(),
       startedAt: action.takenAt.toISOString(),
       outcome: status.toLowerCase(),

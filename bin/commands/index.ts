@@ -18,6 +18,7 @@ export async function loadCommands(): Promise<Command[]> {
     import('./order.ts'),
     import('./account.ts'),
     import('./workflows.ts'),
+    import('./periodic.ts'),
     import('./bot.ts'),
   ] as Promise<{ commands: Command[] }>[])
   return modules.flatMap((m) => m.commands)
