@@ -1,5 +1,7 @@
 import {
+  isGrpcServiceError,
   ScheduleAlreadyRunning,
+  ServiceError,
   ScheduleNotFoundError,
   WorkflowNotFoundError,
   type Client,
@@ -14,6 +16,8 @@ import { MAIN_TASK_QUEUE } from './task-queues.ts'
  * an admin can run a pass now, and its status is read back from Temporal (the schedule's description and the result
  * of the last pass), never from memory.
  */
+
+const GRPC_UNIMPLEMENTED = 12
 
 /** The workflow type of the loop that ran periodic work before the schedule (docs/decisions/008-periodic-work.md). */
 export const LEGACY_PERIODIC_WORKFLOW_TYPE = 'periodicMaintenance'
@@ -78,6 +82,13 @@ export async function ensurePeriodicSchedule(client: Client, config: PeriodicSch
     await client.schedule.create(options)
     outcome = 'created'
   } catch (error) {
+    if (error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === GRPC_UNIMPLEMENTED) {
+      throw new Error(
+        'The Temporal server does not implement schedules, which periodic maintenance runs from (the time-skipping test server has none): ' +
+          'point TEMPORAL_ADDRESS at a full server or the CLI dev server, or start this worker with --no-periodic',
+        { cause: error },
+      )
+    }
     if (!(error instanceof ScheduleAlreadyRunning)) throw error
     const handle = client.schedule.getHandle(PERIODIC_SCHEDULE_ID)
     if (matches(await handle.describe(), config)) {

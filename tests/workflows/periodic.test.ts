@@ -4,6 +4,7 @@ import { adjustManual } from '#db/ledger.ts'
 import { adjustWallet } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
 import { creditWatchStatusQuery, PERIODIC_SCHEDULE_ID, WORKFLOW_TYPES, type PeriodicPassInput, type PeriodicPassSummary } from '#temporal/messages.ts'
+import { ensurePeriodicSchedule } from '#temporal/periodic.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { creditWatchWorkflowId } from '#temporal/workflow-ids.ts'
 import { GB, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
@@ -87,6 +88,14 @@ describe('a periodic maintenance pass', () => {
     await watch.terminate('test done').catch((error: unknown) => {
       if (!(error instanceof WorkflowNotFoundError)) throw error
     })
+  })
+})
+
+describe('on a server without schedules', () => {
+  test('ensuring the schedule fails with what to do instead of a bare UNIMPLEMENTED', async () => {
+    await expect(ensurePeriodicSchedule(h.client, { intervalMs: 10 * 60_000 })).rejects.toThrow(
+      /does not implement schedules.*--no-periodic$/,
+    )
   })
 })
 
