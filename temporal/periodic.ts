@@ -31,7 +31,7 @@ export interface PeriodicScheduleConfig {
  * A pass missed while Temporal was away is still worth running within one interval; older ones would only repeat
  * the work the next pass does anyway. Temporal's minimum is 10 seconds.
  */
-export function periodicCatchupWindowMs(intervalMs: number): number {
+function periodicCatchupWindowMs(intervalMs: number): number {
   return Math.max(intervalMs, 10_000)
 }
 
