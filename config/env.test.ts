@@ -24,6 +24,7 @@ describe('parseEnv', () => {
       PAYMENT_EXPIRY: 72 * 3_600_000,
       GATEWAY_PAYMENT_WINDOW: 3_600_000,
       NEGATIVE_CREDIT_GRACE: 24 * 3_600_000,
+      PERIODIC_INTERVAL: 10 * 60_000,
     })
     expect(result.env.DATABASE_URL).toBeUndefined()
     expect(result.env.TEMPORAL_ADDRESS).toBeUndefined()
@@ -39,6 +40,7 @@ describe('parseEnv', () => {
       TELEGRAM_ADMIN_CHAT_IDS: '123, -100456',
       PAYMENT_REMINDERS: '6h,30m',
       NEGATIVE_CREDIT_GRACE: '2d',
+      PERIODIC_INTERVAL: '15m',
     })
     expect(result.ok && result.env.TELEGRAM_BOT_TOKEN).toBeUndefined()
     expect(result.ok && result.env).toMatchObject({
@@ -47,6 +49,7 @@ describe('parseEnv', () => {
       TELEGRAM_ADMIN_CHAT_IDS: ['123', '-100456'],
       PAYMENT_REMINDERS: [30 * 60_000, 6 * 3_600_000],
       NEGATIVE_CREDIT_GRACE: 48 * 3_600_000,
+      PERIODIC_INTERVAL: 15 * 60_000,
     })
   })
 
