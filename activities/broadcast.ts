@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity'
 import { ApplicationFailure } from '@temporalio/common'
 import type { Redis } from 'ioredis'
 import type { Env } from '#config/env.ts'
+import { redisNames } from '#config/redis-names.ts'
 import type { Db } from '#db/knex.ts'
 import { claimNotification, markNotificationSent, markNotificationSkipped, recordNotificationError } from '#db/notifications.ts'
 import {
@@ -28,10 +29,15 @@ export interface PacingOptions {
   perSecond: number
   perChatIntervalMs: number
   groupIntervalMs: number
-  redisPrefix: string
 }
 
-export const DEFAULT_PACING: PacingOptions = { perSecond: 25, perChatIntervalMs: 1_000, groupIntervalMs: 3_000, redisPrefix: 'flowpanel:telegram:' }
+export const DEFAULT_PACING: PacingOptions = { perSecond: 25, perChatIntervalMs: 1_000, groupIntervalMs: 3_000 }
+
+/** The schedule every process of one bot in one installation shares: keyed by the bot's id (public), never its token. */
+export function pacingScope(env: Pick<Env, 'TELEGRAM_BOT_TOKEN' | 'REDIS_PREFIX'>): string {
+  const botId = /^(\d+):/.exec(env.TELEGRAM_BOT_TOKEN ?? '')?.[1] ?? 'nobot'
+  return redisNames(env).scope('telegram', botId)
+}
 
 /** Reserves the next free slot on a schedule key and returns how long to wait for it (ms). */
 const RESERVE = `
@@ -60,18 +66,19 @@ export interface TelegramPacer {
   pausedFor(): Promise<number>
 }
 
-export function createTelegramPacer(redis: Redis, options: Partial<PacingOptions> = {}): TelegramPacer {
+/** `scope` is where the schedule lives in Redis (`pacingScope(env)`); keys are appended to it. */
+export function createTelegramPacer(redis: Redis, scope: string, options: Partial<PacingOptions> = {}): TelegramPacer {
   const o = { ...DEFAULT_PACING, ...options }
   const step = Math.max(1, Math.floor(1000 / o.perSecond))
-  const globalKey = `${o.redisPrefix}pace:global`
-  const pauseKey = `${o.redisPrefix}pace:pause`
+  const globalKey = `${scope}pace:global`
+  const pauseKey = `${scope}pace:pause`
   return {
     async reserve(chatId) {
       const now = Date.now()
       const interval = chatId.startsWith('-') ? o.groupIntervalMs : o.perChatIntervalMs
       const [global, chat] = await Promise.all([
         redis.eval(RESERVE, 1, globalKey, now, step),
-        redis.eval(RESERVE, 1, `${o.redisPrefix}pace:chat:${chatId}`, now, interval),
+        redis.eval(RESERVE, 1, `${scope}pace:chat:${chatId}`, now, interval),
       ])
       return Math.max(Number(global), Number(chat))
     },
@@ -131,10 +138,9 @@ export function pacedTelegramSender(sender: TelegramSender, pacer: TelegramPacer
  * (keyed by the bot's id, which is public; never the token): notifications then keep to Telegram's per-chat and
  * global limits, and a 429 seen by one sender holds the others back too.
  */
-export function withTelegramPacing<T extends { telegram: TelegramSender; redis: Redis; env: Pick<Env, 'TELEGRAM_BOT_TOKEN'> }>(deps: T, options: Partial<PacingOptions> = {}): T {
+export function withTelegramPacing<T extends { telegram: TelegramSender; redis: Redis; env: Pick<Env, 'TELEGRAM_BOT_TOKEN' | 'REDIS_PREFIX'> }>(deps: T, options: Partial<PacingOptions> = {}): T {
   if (isPacedSender(deps.telegram)) return deps
-  const botId = /^(\d+):/.exec(deps.env.TELEGRAM_BOT_TOKEN ?? '')?.[1] ?? 'nobot'
-  const pacer = createTelegramPacer(deps.redis, { redisPrefix: `${DEFAULT_PACING.redisPrefix}${botId}:`, ...options })
+  const pacer = createTelegramPacer(deps.redis, pacingScope(deps.env), options)
   return { ...deps, telegram: pacedTelegramSender(deps.telegram, pacer) }
 }
 
@@ -179,8 +185,7 @@ function toCountsJson(c: BroadcastCounts) {
 
 export function createBroadcastActivities(deps: BroadcastActivityDeps, options: BroadcastOptions = {}) {
   const { db } = deps
-  const botId = /^(\d+):/.exec(deps.env.TELEGRAM_BOT_TOKEN ?? '')?.[1] ?? 'nobot'
-  const pacer = createTelegramPacer(deps.redis, { redisPrefix: `${DEFAULT_PACING.redisPrefix}${botId}:`, ...options.pacing })
+  const pacer = createTelegramPacer(deps.redis, pacingScope(deps.env), options.pacing)
   // The broadcast paces itself (at its own rate, on the same schedule): never through a paced sender as well.
   const telegram = isPacedSender(deps.telegram) ? deps.telegram.unpaced : deps.telegram
   const batchSize = options.batchSize ?? 200

@@ -4,11 +4,9 @@ import { adminChatIds, claimNotification, markNotificationSent, markNotification
 import type { ResolvedDeps } from './deps.ts'
 import { renderNotification, type NotificationMessage } from './notification-texts.ts'
 import { TelegramError } from './telegram.ts'
+import { lastStatusKey, statusChannel } from '#config/redis-names.ts'
 
-/** Redis channel on which a workflow's live status is published (the web app streams it over SSE). */
-export const statusChannel = (workflowId: string) => `flowpanel:status:${workflowId}`
-/** Redis key holding the last published status, for pages that subscribe late. */
-export const lastStatusKey = (workflowId: string) => `flowpanel:status:last:${workflowId}`
+export { lastStatusKey, statusChannel } from '#config/redis-names.ts'
 
 export interface NotifyUserInput {
   /** Business key, e.g. `order-12:delivered`. One message per key and chat, ever. */
@@ -101,14 +99,14 @@ export function createNotificationActivities(deps: ResolvedDeps) {
       return tally(outcomes)
     },
 
-    /** Publishes a workflow's live status on Redis (`flowpanel:status:<workflowId>`) and keeps the last one for a day. */
+    /** Publishes a workflow's live status on Redis (the installation's `status:<workflowId>` channel) and keeps the last one for a day. */
     async publishStatus(input: { workflowId: string; status: unknown }): Promise<void> {
       await publish(deps, input.workflowId, input.status)
     },
   }
 }
 
-export async function publish(deps: Pick<ResolvedDeps, 'redis'>, workflowId: string, status: unknown): Promise<void> {
+export async function publish(deps: Pick<ResolvedDeps, 'redis' | 'env'>, workflowId: string, status: unknown): Promise<void> {
   const json = JSON.stringify(status)
-  await deps.redis.multi().set(lastStatusKey(workflowId), json, 'EX', 86_400).publish(statusChannel(workflowId), json).exec()
+  await deps.redis.multi().set(lastStatusKey(deps.env, workflowId), json, 'EX', 86_400).publish(statusChannel(deps.env, workflowId), json).exec()
 }

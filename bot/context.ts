@@ -23,18 +23,17 @@ export interface BotSettings {
   progressIdleMs: number
   /** Idle sessions are forgotten after this long. */
   sessionTtlSeconds: number
-  /** Prefix of every Redis key the bot writes. */
+  /** Prefix of every Redis key the bot writes: the installation's `bot` scope (set by createBot from REDIS_PREFIX). */
   redisPrefix: string
   /** The refund policy quotes are made with; the worker's default when unset. */
   refundPolicy?: RefundPolicy
 }
 
-export const DEFAULT_BOT_SETTINGS: BotSettings = {
+export const DEFAULT_BOT_SETTINGS: Omit<BotSettings, 'redisPrefix'> = {
   rateLimit: { limit: 20, windowMs: 10_000 },
   progressPollMs: 1_500,
   progressIdleMs: 30 * 60_000,
   sessionTtlSeconds: 24 * 3600,
-  redisPrefix: 'flowpanel:bot:',
 }
 
 export interface BotDeps {

@@ -9,6 +9,7 @@ import { unhandledFeature } from './features/unhandled.ts'
 import { walletFeature } from './features/wallet.ts'
 import { welcomeFeature } from './features/welcome.ts'
 import { getMessages } from './i18n/index.ts'
+import { redisNames } from '#config/redis-names.ts'
 import { localeFromTelegram } from '#db/telegram.ts'
 import { createLogger, getErrorMessage } from './logger.ts'
 import { retryOnFlood } from './middlewares/api-retry.ts'
@@ -19,7 +20,10 @@ import { createProgressTracker } from './services/progress.ts'
 
 export type { BotContext, BotDeps, BotServices, BotSettings }
 
-export type BotDepsInput = Omit<BotDeps, 'settings' | 'logger'> & { settings?: Partial<BotSettings>; logger?: BotDeps['logger'] }
+/** Settings a caller may change; the Redis prefix always follows the installation's REDIS_PREFIX. */
+export type BotSettingsInput = Partial<Omit<BotSettings, 'redisPrefix'>>
+
+export type BotDepsInput = Omit<BotDeps, 'settings' | 'logger'> & { settings?: BotSettingsInput; logger?: BotDeps['logger'] }
 
 export type FlowpanelBot = Bot<BotContext> & { deps: BotDeps; services: BotServices }
 
@@ -44,7 +48,7 @@ export function createBot(token: string, input: BotDepsInput, options: { botInfo
   const deps: BotDeps = {
     ...input,
     logger: input.logger ?? createLogger({ level: input.env.LOG_LEVEL }),
-    settings: { ...DEFAULT_BOT_SETTINGS, ...input.settings },
+    settings: { ...DEFAULT_BOT_SETTINGS, ...input.settings, redisPrefix: redisNames(input.env).scope('bot') },
   }
   const bot = new Bot<BotContext>(token, { client: { apiRoot: deps.env.TELEGRAM_API_ROOT }, botInfo: options.botInfo })
   bot.api.config.use(retryOnFlood(deps.logger))

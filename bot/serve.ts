@@ -23,7 +23,7 @@ export interface BotRuntimeDeps {
   /** A Temporal client or a lazily connected one; by default the bot connects to TEMPORAL_ADDRESS on first use. */
   temporal?: TemporalAccess | Client
   logger?: Logger
-  settings?: Partial<BotSettings>
+  settings?: Partial<Omit<BotSettings, 'redisPrefix'>>
 }
 
 /** Connects on first use and again after a failure (never more than one attempt every few seconds). */

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { envWithDefaults, parseDuration, parseEnv } from './env.ts'
+import { envWithDefaults, parseDuration, parseEnv, redisPrefixFor } from './env.ts'
+import { lastStatusKey, redisNames, statusChannel } from './redis-names.ts'
 
 const SECRET = 'a'.repeat(32)
 
@@ -85,6 +86,59 @@ describe('parseEnv', () => {
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.problems.join('\n')).not.toContain('hunter2')
+  })
+})
+
+describe('REDIS_PREFIX', () => {
+  const prefixOf = (source: Record<string, string>) => {
+    const result = parseEnv({ APP_SECRET: SECRET, ...source })
+    if (!result.ok) throw new Error(result.problems.join('; '))
+    return result.env.REDIS_PREFIX
+  }
+
+  it('is derived from the database when unset, so two databases on one Redis get two prefixes', () => {
+    const shop = prefixOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/shop' })
+    expect(shop).toMatch(/^flowpanel:shop:[0-9a-f]{8}$/)
+    expect(prefixOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/other' })).not.toBe(shop)
+    // The same database name on another Postgres server is another installation.
+    expect(prefixOf({ DATABASE_URL: 'postgres://u:p@db.example:5432/shop' })).not.toBe(shop)
+    expect(prefixOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1:6543/shop' })).not.toBe(shop)
+  })
+
+  it('is the same for every process of one installation, whatever the credentials or loopback name', () => {
+    const shop = prefixOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/shop' })
+    expect(prefixOf({ DATABASE_URL: 'postgres://other:secret@localhost/shop?sslmode=disable' })).toBe(shop)
+    expect(redisPrefixFor('postgres://u:p@127.0.0.1:5432/shop')).toBe(shop)
+  })
+
+  it('never carries the password and keeps only safe characters of the database name', () => {
+    const prefix = prefixOf({ DATABASE_URL: 'postgres://u:hunter2@127.0.0.1/my%20shop*' })
+    expect(prefix).not.toContain('hunter2')
+    expect(prefix).toMatch(/^flowpanel:my_shop_:[0-9a-f]{8}$/)
+  })
+
+  it('takes an explicit value as it is, without a trailing separator', () => {
+    expect(prefixOf({ REDIS_PREFIX: 'shop-1', DATABASE_URL: 'postgres://u:p@127.0.0.1/shop' })).toBe('shop-1')
+    expect(prefixOf({ REDIS_PREFIX: 'tenants:shop-1:' })).toBe('tenants:shop-1')
+  })
+
+  it('refuses spaces, glob characters and a leading separator', () => {
+    for (const bad of ['my shop', 'shop*', ':shop', 'a\u0000b']) {
+      const result = parseEnv({ APP_SECRET: SECRET, REDIS_PREFIX: bad })
+      expect(result.ok, bad).toBe(false)
+      if (!result.ok) expect(result.problems[0]).toMatch(/^REDIS_PREFIX: /)
+    }
+  })
+})
+
+describe('redisNames', () => {
+  it('puts keys, channels and component scopes under the prefix', () => {
+    const names = redisNames({ REDIS_PREFIX: 'shop' })
+    expect(names.key('rl', 'login', 7)).toBe('shop:rl:login:7')
+    expect(names.channel('status', 'order-1')).toBe('shop:status:order-1')
+    expect(names.scope('bot')).toBe('shop:bot:')
+    expect(lastStatusKey({ REDIS_PREFIX: 'shop' }, 'order-1')).toBe('shop:status:last:order-1')
+    expect(statusChannel({ REDIS_PREFIX: 'other' }, 'order-1')).toBe('other:status:order-1')
   })
 })
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 
 /** Durations in config are written like `30m`, `1h`, `72h`, `45s`, `7d` or plain milliseconds. */
@@ -61,6 +62,14 @@ export const EnvSchema = z.object({
   /** Unset only for the embedded default (`npm start`), which then runs its own Postgres. */
   DATABASE_URL: url('DATABASE_URL').optional(),
   REDIS_URL: url('REDIS_URL').default('redis://127.0.0.1:6379'),
+  /** Start of every Redis key and channel of this installation; unset derives one from DATABASE_URL (see redisPrefixFor). */
+  REDIS_PREFIX: optionalString.pipe(
+    z
+      .string()
+      .max(100, 'REDIS_PREFIX must be at most 100 characters')
+      .regex(/^[A-Za-z0-9_.@-][A-Za-z0-9_.@:-]*$/, 'REDIS_PREFIX may hold only letters, digits and _ . @ : - (not starting with :)')
+      .optional(),
+  ),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: optionalString,
@@ -100,14 +109,39 @@ export const EnvSchema = z.object({
   PERIODIC_INTERVAL: duration('10m'),
 })
 
-export type Env = z.infer<typeof EnvSchema>
+/** The parsed configuration; REDIS_PREFIX is always filled in (see parseEnv). */
+export type Env = Omit<z.infer<typeof EnvSchema>, 'REDIS_PREFIX'> & { REDIS_PREFIX: string }
+
+/**
+ * The Redis prefix of an installation that sets no REDIS_PREFIX: its database's name plus a short hash of the
+ * database server's host and port, so two installations sharing one Redis never read each other's keys. Loopback
+ * names count as one host, so processes of one installation that write `localhost` or `127.0.0.1` still agree.
+ */
+export function redisPrefixFor(databaseUrl: string | undefined): string {
+  if (!databaseUrl) return 'flowpanel'
+  const url = new URL(databaseUrl)
+  let name: string
+  try {
+    name = decodeURIComponent(url.pathname.replace(/^\/+/, ''))
+  } catch {
+    name = url.pathname.replace(/^\/+/, '')
+  }
+  // Postgres uses the user's name when the URL names no database.
+  name ||= decodeURIComponent(url.username) || 'postgres'
+  const host = ['localhost', '127.0.0.1', '[::1]', '::1', ''].includes(url.hostname) ? 'loopback' : url.hostname.toLowerCase()
+  const server = createHash('sha256').update(`${host}:${url.port || '5432'}`).digest('hex').slice(0, 8)
+  return `flowpanel:${name.replace(/[^A-Za-z0-9_.-]/g, '_')}:${server}`
+}
 
 export type ConfigResult = { ok: true; env: Env } | { ok: false; problems: string[] }
 
 /** Parses an environment without side effects; every problem is listed, not only the first. */
 export function parseEnv(source: Record<string, string | undefined>): ConfigResult {
   const result = EnvSchema.safeParse(source)
-  if (result.success) return { ok: true, env: result.data }
+  if (result.success) {
+    const prefix = result.data.REDIS_PREFIX?.replace(/:+$/, '') || redisPrefixFor(result.data.DATABASE_URL)
+    return { ok: true, env: { ...result.data, REDIS_PREFIX: prefix } }
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)'
     const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message

@@ -8,6 +8,7 @@ import type { Db } from '#db/knex.ts'
 import { createPanelDirectory } from '#db/panels.ts'
 import { createActivities, type ActivityDeps } from '#activities/index.ts'
 import { RedisPanelStore } from '#activities/panels/store.ts'
+import { redisNames } from '#config/redis-names.ts'
 import { createTelegramSender } from '#activities/telegram.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 
@@ -70,7 +71,7 @@ export interface FlowpanelWorker {
 export async function buildWorker(options: BuildWorkerOptions): Promise<FlowpanelWorker> {
   const { env, db, redis } = options
   const connection = await NativeConnection.connect({ address: options.address })
-  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis) })
+  const panels = createPanelDirectory(db, { appSecret: env.APP_SECRET, store: new RedisPanelStore(redis, redisNames(env).scope('panel')) })
   const telegram = createTelegramSender({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT })
   const close = async () => {
     await Promise.allSettled([panels.close(), connection.close()])

@@ -51,9 +51,10 @@ const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return red
 export class RedisPanelStore implements PanelStateStore {
   private readonly local = new LocalQueue()
 
+  /** `prefix` is the installation's panel scope: `redisNames(env).scope('panel')`. */
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'fp:panel:',
+    private readonly prefix: string,
   ) {}
 
   async get(key: string): Promise<string | null> {

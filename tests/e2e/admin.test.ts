@@ -75,7 +75,7 @@ beforeAll(async () => {
     }),
   )
   h = await timed('harness', () => startHarness('e2e_admin', { env: { UPLOAD_DIR: uploadDir, DEFAULT_LOCALE: 'fa' } }))
-  redis = new Redis(h.redisUrl, { keyPrefix: `fpe2e:${randomBytes(6).toString('hex')}:` })
+  redis = new Redis(h.redisUrl)
   server = await startWebServer({ env: h.appEnv, db: h.db, redis, temporal: temporalProviderFromClient(h.client), port: 0, host: '127.0.0.1', mode: 'production', buildDir })
   await createUser(h.db, { username: 'e2e_admin', password: ADMIN_PASSWORD, role: 'admin', displayName: 'مدیر آزمایشی' })
   const [method] = await h.db('paymentMethods').insert({ kind: 'CARD', titleFa: 'کارت به کارت', titleEn: 'Card to card' }).returning('id')

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,7 +54,7 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true })
   ;[buildDir, h] = await Promise.all([buildWeb(), startHarness('e2e_temporal_ui', { temporal: 'dev', temporalUi: true })])
   uiUrl = h.temporalUiUrl!
-  redis = new Redis(h.redisUrl, { keyPrefix: `fpe2e:${randomBytes(6).toString('hex')}:` })
+  redis = new Redis(h.redisUrl)
   // The app builds its links from TEMPORAL_UI_URL, as in production.
   server = await startWebServer({
     env: { ...h.appEnv, TEMPORAL_UI_URL: uiUrl },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing'
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
 import { Redis } from 'ioredis'
 import { envWithDefaults, type Env } from '#config/env.ts'
+import { redisNames } from '#config/redis-names.ts'
 import type { Db } from '#db/knex.ts'
 import { addPanel, createPanelDirectory, ensureLocation, updateHealth } from '#db/panels.ts'
 import { createUser } from '#db/users.ts'
@@ -16,6 +16,7 @@ import { createTelegramSender } from '#activities/telegram.ts'
 import type { ActivityDeps, WorkflowSettings } from '#activities/index.ts'
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
+import { clearRedisNamespace } from '#tests/setup/redis.ts'
 import { createTestEnv, type TestServerKind } from '#tests/setup/temporal.ts'
 import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
 import { startFakeTelegram, type FakeTelegram } from '#tests/fakes/telegram.ts'
@@ -136,8 +137,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   await db('planLocations').insert({ planId: plan.id, locationId: location.id })
   const admin = await createUser(db, { username: 'admin', password: 'admin-password', role: 'admin', locale: 'en' })
 
-  // Each file gets its own key prefix for the panel logins it caches in Redis.
-  const panelStore = new RedisPanelStore(redis, `fp:test:${randomUUID()}:panel:`)
+  // Each file has its own database, hence its own Redis prefix, as the worker of an installation has.
+  const panelStore = new RedisPanelStore(redis, redisNames(appEnv).scope('panel'))
   const panels = createPanelDirectory(db, { appSecret: appEnv.APP_SECRET, store: panelStore })
   const deps: ActivityDeps = {
     db,
@@ -197,6 +198,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     async teardown() {
       await harness.stopWorker()
       await Promise.allSettled([env.teardown(), marzban.close(), telegram.close(), panels.close()])
+      await clearRedisNamespace(redis, appEnv).catch(() => undefined)
       await redis.quit().catch(() => undefined)
       await database.drop()
     },

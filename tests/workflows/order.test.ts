@@ -51,7 +51,7 @@ describe('order-to-provision', () => {
     expect(sent[0]!.text).toContain(result.subscriptionUrl!)
     const status = await handle.query(orderStatusQuery)
     expect(status).toMatchObject({ step: 'delivered', attempt: 1, accountId: account.id })
-    const published = JSON.parse((await h.redis.get(lastStatusKey(handle.workflowId))) ?? 'null')
+    const published = JSON.parse((await h.redis.get(lastStatusKey(h.appEnv, handle.workflowId))) ?? 'null')
     expect(published).toMatchObject({ orderId: row.id, step: 'delivered', subscriptionUrl: result.subscriptionUrl })
   })
 })

@@ -22,7 +22,7 @@ afterAll(async () => {
 })
 
 function sender(options: { perSecond: number; perChatIntervalMs?: number }) {
-  const pacer = createTelegramPacer(redis, { redisPrefix: `fp:test:${randomUUID()}:telegram:`, perChatIntervalMs: 1000, groupIntervalMs: 3000, ...options })
+  const pacer = createTelegramPacer(redis, `fp:test:${randomUUID()}:telegram:`, { perChatIntervalMs: 1000, groupIntervalMs: 3000, ...options })
   return pacedTelegramSender(createTelegramSender({ token: tg.token, apiRoot: tg.apiRoot }), pacer)
 }
 

@@ -54,7 +54,6 @@ beforeAll(async () => {
       },
     },
     logger: createLogger({ level: 'warn', write: (line) => problems.push(line) }),
-    settings: { redisPrefix: `fp:test:${randomUUID()}:bot:` },
   })
   web = await startWebServer({ env, db: database.db, redis, port, host: '127.0.0.1', mode: 'development', optimizeClientDeps: false, mountRoutes: (app) => hook.mountRoutes(app) })
   await hook.register()

@@ -37,9 +37,8 @@ export const MERCHANT_ID = '11111111-2222-3333-4444-555555555555'
 export async function startShopWorld(name: string, options: { buildDir?: string } = {}): Promise<ShopWorld> {
   const zarinpal = await startFakeZarinpal({ merchantIds: [MERCHANT_ID] })
   const h = await startHarness(name, { startWorker: false, env: { ZARINPAL_API_ROOT: zarinpal.url, ZARINPAL_MERCHANT_ID: MERCHANT_ID } })
-  const redis = new Redis(h.redisUrl, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:`, maxRetriesPerRequest: 3 })
-  // The activities publish statuses with the same prefixed client the pages read them with.
-  h.deps.redis = redis
+  // The web app and the worker share the harness's REDIS_PREFIX (from its database), as one installation does.
+  const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: 3 })
   await h.startWorker()
   const uploadDir = await mkdtemp(path.join(tmpdir(), 'fp-shop-uploads-'))
   const env: Env = { ...h.appEnv, UPLOAD_DIR: uploadDir, PUBLIC_URL: 'http://127.0.0.1:1' }
@@ -82,9 +81,6 @@ export async function startShopWorld(name: string, options: { buildDir?: string 
       await web.close()
       await h.teardown()
       await zarinpal.close()
-      const prefix = redis.options.keyPrefix ?? ''
-      const keys = await redis.keys('*')
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)))
       redis.disconnect()
       await rm(uploadDir, { recursive: true, force: true })
     },

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adjustManual } from '#db/ledger.ts'
@@ -24,7 +23,7 @@ let methodId: number
 beforeAll(async () => {
   // The ops page lists running workflows: that needs visibility, so the CLI dev server.
   h = await startHarness('web_admin_workflows', { temporal: 'dev' })
-  redis = new Redis(h.redisUrl, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:` })
+  redis = new Redis(h.redisUrl)
   server = await startWebServer({
     env: h.appEnv,
     db: h.db,

@@ -9,12 +9,13 @@ import type { Db } from '#db/knex.ts'
 import type { Role } from '#db/models.ts'
 import { createUser } from '#db/users.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
+import { clearRedisNamespace } from '#tests/setup/redis.ts'
 import { startWebServer, type WebServer } from '../../../web/server.ts'
 import type { TemporalProvider } from '../../../web/app/utils/temporal.server.ts'
 
 /**
- * A running web server on a fresh database, for HTTP-level tests. Redis keys get a per-run prefix so
- * parallel test files never see each other's rate limits.
+ * A running web server on a fresh database, for HTTP-level tests. The database's name gives the app its own
+ * Redis prefix (REDIS_PREFIX), so parallel test files never see each other's rate limits or statuses.
  */
 export interface TestWeb {
   url: string
@@ -39,7 +40,7 @@ export async function startTestWeb(
     TEMPORAL_ADDRESS: '',
     ...options.env,
   })
-  const redis = new Redis(env.REDIS_URL, { keyPrefix: `fptest:${randomBytes(6).toString('hex')}:` })
+  const redis = new Redis(env.REDIS_URL)
   const server = await startWebServer({
     env,
     db: database.db,
@@ -59,9 +60,7 @@ export async function startTestWeb(
     uploadDir,
     close: async () => {
       await server.close()
-      const keys = await redis.keys('*')
-      const prefix = redis.options.keyPrefix ?? ''
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)))
+      await clearRedisNamespace(redis, env)
       redis.disconnect()
       await database.drop()
       await rm(uploadDir, { recursive: true, force: true })

@@ -22,7 +22,7 @@ const CONCURRENCY = 8
 async function startWorker(): Promise<void> {
   const activities = {
     ...createActivities(w.h.deps),
-    ...createBroadcastActivities(w.h.deps, { pacing: { perSecond: PER_SECOND, redisPrefix: `fp:test:${randomUUID()}:telegram:` }, batchSize: 100, concurrency: CONCURRENCY }),
+    ...createBroadcastActivities(w.h.deps, { pacing: { perSecond: PER_SECOND }, batchSize: 100, concurrency: CONCURRENCY }),
   }
   worker = await Worker.create({
     connection: w.h.env.nativeConnection,

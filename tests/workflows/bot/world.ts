@@ -44,7 +44,7 @@ export interface BotWorld {
  * fake panel, fake Bot API), one card-to-card payment method, two admins linked to Telegram, and the bot itself
  * talking to the fake Bot API by long polling.
  */
-export async function startBotWorld(name: string, options: { harness?: HarnessOptions; settings?: Partial<BotSettings> } = {}): Promise<BotWorld> {
+export async function startBotWorld(name: string, options: { harness?: HarnessOptions; settings?: Partial<Omit<BotSettings, 'redisPrefix'>> } = {}): Promise<BotWorld> {
   const uploadDir = await mkdtemp(path.join(tmpdir(), 'fp-bot-uploads-'))
   const h = await startHarness(name, {
     ...options.harness,
@@ -68,7 +68,7 @@ export async function startBotWorld(name: string, options: { harness?: HarnessOp
   const logger = createLogger({ level: 'warn', name: 'bot-test', write: (line) => problems.push(line) })
   const bot = createBot(
     tg.token,
-    { env: h.appEnv, db: h.db, redis: h.redis, temporal: { getClient: async () => h.client }, logger, settings: { progressPollMs: 150, redisPrefix: `fp:test:${randomUUID()}:bot:`, rateLimit: { limit: 1000, windowMs: 10_000 }, ...options.settings } },
+    { env: h.appEnv, db: h.db, redis: h.redis, temporal: { getClient: async () => h.client }, logger, settings: { progressPollMs: 150, rateLimit: { limit: 1000, windowMs: 10_000 }, ...options.settings } },
   )
   await bot.init()
   const dispatcher = createUpdateDispatcher(bot, { redis: h.redis, redisPrefix: bot.deps.settings.redisPrefix, logger })

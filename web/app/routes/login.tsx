@@ -39,8 +39,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { username, password } = parsed.data
   const { redis, db, clientIp } = context
 
-  const ipKey = limitKeys.loginIp(clientIp)
-  const userKey = limitKeys.loginUser(username)
+  const keys = limitKeys(context.env)
+  const ipKey = keys.loginIp(clientIp)
+  const userKey = keys.loginUser(username)
   const wait = await longestBlock(redis, [
     [ipKey, LOGIN_LIMITS.perIp],
     [userKey, LOGIN_LIMITS.perUsername],

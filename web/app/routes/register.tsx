@@ -36,7 +36,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const parsed = parseForm(RegisterSchema, form, t)
   if (!parsed.ok) return data({ errors: parsed.errors, formError: null as string | null }, { status: 400 })
 
-  const ipKey = limitKeys.register(context.clientIp)
+  const ipKey = limitKeys(context.env).register(context.clientIp)
   const wait = await longestBlock(context.redis, [[ipKey, LOGIN_LIMITS.registrationsPerIp]])
   if (wait > 0) {
     return data({ errors: {}, formError: t.auth.tooManyAttempts(fmt.number(wait)) }, { status: 429, headers: { 'Retry-After': String(wait) } })

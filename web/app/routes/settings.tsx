@@ -58,7 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
     case 'enable-2fa': {
       const secret = await secretOf()
-      if (!secret || !(await verifyTotp(context.redis, user.id, secret, String(form.get('code') ?? '')))) {
+      if (!secret || !(await verifyTotp(context, user.id, secret, String(form.get('code') ?? '')))) {
         return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
       }
       await setTotpEnabled(context.db, user.id, true)
@@ -71,7 +71,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
     case 'disable-2fa': {
       const secret = await secretOf()
-      if (!secret || !(await verifyTotp(context.redis, user.id, secret, String(form.get('code') ?? '')))) {
+      if (!secret || !(await verifyTotp(context, user.id, secret, String(form.get('code') ?? '')))) {
         return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
       }
       await setTotpEnabled(context.db, user.id, false)

@@ -63,7 +63,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
         .catch(() => {})
     }
     // Subscribe before the first read, so no change can fall between the two.
-    const unsubscribe = await listenToChannel(context.redis, statusChannel(workflowIdOf(subject.kind, subject.id)), () => refresh('published'))
+    const unsubscribe = await listenToChannel(context.redis, statusChannel(context.env, workflowIdOf(subject.kind, subject.id)), () => refresh('published'))
     push(await readLiveStatus(context, subject))
     const check = setInterval(() => refresh('full'), CHECK_EVERY_MS)
     return async () => {

@@ -33,14 +33,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request, context)
   const user = await pendingUser(request, context)
   const { t, fmt } = i18nFor(request, context, user)
-  const key = limitKeys.twoFactor(user.id)
+  const key = limitKeys(context.env).twoFactor(user.id)
   const wait = await longestBlock(context.redis, [[key, LOGIN_LIMITS.perTwoFactorUser]])
   if (wait > 0) return data({ formError: t.auth.tooManyAttempts(fmt.number(wait)) }, { status: 429, headers: { 'Retry-After': String(wait) } })
 
   const row = await getUserById(context.db, user.id)
   const code = String(form.get('code') ?? '')
   const ok = row?.totpSecretEncrypted
-    ? await verifyTotp(context.redis, user.id, unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted), code)
+    ? await verifyTotp(context, user.id, unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted), code)
     : false
   if (!ok) {
     await recordFailure(context.redis, key, LOGIN_LIMITS.perTwoFactorUser)

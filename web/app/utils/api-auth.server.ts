@@ -1,6 +1,7 @@
 import type { AppLoadContext } from '@remix-run/node'
 import type { Client } from '@temporalio/client'
 import { z } from 'zod'
+import { redisNames } from '#config/redis-names.ts'
 import { authenticateApiToken, type ApiPrincipal } from '#db/api-tokens.ts'
 import { isTemporalDownError, TemporalUnavailableError } from './temporal.server.ts'
 
@@ -45,7 +46,7 @@ export async function requireApiAgent(request: Request, context: AppLoadContext)
   if (!match) throw new ApiError(401, 'UNAUTHENTICATED', 'Send an API token as "Authorization: Bearer <token>"; agents create tokens in their settings', challenge)
   const principal = await authenticateApiToken(context.db, match[1]!)
   if (!principal) throw new ApiError(401, 'INVALID_TOKEN', 'The API token is unknown, revoked, or belongs to a disabled account', challenge)
-  const key = `api:rate:${principal.tokenId}:${Math.floor(Date.now() / 60_000)}`
+  const key = redisNames(context.env).key('api', 'rate', principal.tokenId, Math.floor(Date.now() / 60_000))
   const [[, count]] = (await context.redis.multi().incr(key).expire(key, 120).exec()) as [[Error | null, number]]
   if (count > API_RATE_PER_MINUTE) {
     const retryAfter = 60 - Math.floor((Date.now() % 60_000) / 1000)

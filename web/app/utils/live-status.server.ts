@@ -3,17 +3,17 @@ import type { Client } from '@temporalio/client'
 import type { Db } from '#db/knex.ts'
 import { orderStatusQuery, paymentStatusQuery, refundStatusQuery, type OrderStatus, type PaymentStatus, type RefundStatus } from '#temporal/messages.ts'
 import { orderWorkflowId, paymentWorkflowId, refundWorkflowId } from '#temporal/workflow-ids.ts'
+import { lastStatusKey } from '#config/redis-names.ts'
 import type { LiveKind, LiveStatus } from '~/components/status-tracker.tsx'
 
 /**
  * The live state of an order or a payment as people see it. Three sources, freshest first: the workflow's
- * own `status` query, the last status its activities published on Redis (`flowpanel:status:last:<id>`), and
+ * own `status` query, the last status its activities published on Redis (`<REDIS_PREFIX>:status:last:<id>`), and
  * the stored row. Whatever answers, the result has one shape, so a page reopened later shows the same state.
  */
 
-/** Redis channel and key written by the activities (activities/notifications.ts `publish`). */
-export const statusChannel = (workflowId: string) => `flowpanel:status:${workflowId}`
-export const lastStatusKey = (workflowId: string) => `flowpanel:status:last:${workflowId}`
+/** Redis channel and key written by the activities (activities/notifications.ts `publish`), under the installation's prefix. */
+export { lastStatusKey, statusChannel } from '#config/redis-names.ts'
 
 export const FINAL_ORDER_STEPS = new Set(['delivered', 'refunded', 'failed', 'cancelled'])
 export const FINAL_PAYMENT_STEPS = new Set(['approved', 'rejected', 'expired'])
@@ -192,7 +192,7 @@ async function queryWorkflow(client: Client, kind: LiveKind, id: number, timeout
 
 export async function readPublished(context: AppLoadContext, kind: LiveKind, id: number): Promise<LiveStatus | undefined> {
   try {
-    return parsePublished(kind, id, await context.redis.get(lastStatusKey(workflowIdOf(kind, id))))
+    return parsePublished(kind, id, await context.redis.get(lastStatusKey(context.env, workflowIdOf(kind, id))))
   } catch {
     return undefined
   }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import type { Env } from '#config/env.ts'
+import { redisNames } from '#config/redis-names.ts'
 
 /**
  * Fixed-window failure counters in Redis. A key is blocked once it has `max` failures in its window and
@@ -23,11 +25,15 @@ export const LOGIN_LIMITS = {
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
 
-export const limitKeys = {
-  loginIp: (ip: string) => `rl:login:ip:${digest(ip)}`,
-  loginUser: (username: string) => `rl:login:user:${digest(username.trim().toLowerCase())}`,
-  twoFactor: (userId: number) => `rl:2fa:user:${userId}`,
-  register: (ip: string) => `rl:register:ip:${digest(ip)}`,
+/** The counters' keys, under the installation's prefix (limits of one installation never count for another). */
+export function limitKeys(env: Pick<Env, 'REDIS_PREFIX'>) {
+  const names = redisNames(env)
+  return {
+    loginIp: (ip: string) => names.key('rl', 'login', 'ip', digest(ip)),
+    loginUser: (username: string) => names.key('rl', 'login', 'user', digest(username.trim().toLowerCase())),
+    twoFactor: (userId: number) => names.key('rl', '2fa', 'user', userId),
+    register: (ip: string) => names.key('rl', 'register', 'ip', digest(ip)),
+  }
 }
 
 /** Seconds until `key` unblocks, or 0 when it is not blocked. */

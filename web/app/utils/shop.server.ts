@@ -201,7 +201,7 @@ export async function creditRuleFor(context: AppLoadContext, wallet: WalletView)
     watch = await client.withDeadline(new Date(Date.now() + 2000), () => client.workflow.getHandle(workflowId).query(creditWatchStatusQuery))
   } catch {
     try {
-      const json = await context.redis.get(lastStatusKey(workflowId))
+      const json = await context.redis.get(lastStatusKey(context.env, workflowId))
       const parsed = json ? (JSON.parse(json) as CreditWatchStatus) : undefined
       if (parsed && parsed.agentUserId === wallet.userId) watch = parsed
     } catch {

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis'
+import type { Env } from '#config/env.ts'
+import { redisNames } from '#config/redis-names.ts'
 import { Secret, TOTP } from 'otpauth'
 
 /** The db/crypto.ts purpose TOTP secrets are sealed under. */
@@ -29,12 +31,12 @@ export function currentTotpCode(secretBase32: string, timestamp = Date.now()): s
  * Checks a code and refuses a code that was already used (each time step is accepted once per user),
  * so a code seen over someone's shoulder cannot be replayed.
  */
-export async function verifyTotp(redis: Redis, userId: number, secretBase32: string, code: string, timestamp = Date.now()): Promise<boolean> {
+export async function verifyTotp(deps: { redis: Redis; env: Pick<Env, 'REDIS_PREFIX'> }, userId: number, secretBase32: string, code: string, timestamp = Date.now()): Promise<boolean> {
   const token = code.replace(/[\s-]/g, '').replace(/[۰-۹]/g, (d) => String('۰۱۲۳۴۵۶۷۸۹'.indexOf(d)))
   if (!/^\d{6}$/.test(token)) return false
   const delta = totpFor(secretBase32).validate({ token, timestamp, window: 1 })
   if (delta === null) return false
   const step = Math.floor(timestamp / 1000 / PERIOD) + delta
-  const fresh = await redis.set(`totp:used:${userId}:${step}`, '1', 'EX', PERIOD * 4, 'NX')
+  const fresh = await deps.redis.set(redisNames(deps.env).key('totp', 'used', userId, step), '1', 'EX', PERIOD * 4, 'NX')
   return fresh === 'OK'
 }
