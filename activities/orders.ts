@@ -4,6 +4,7 @@ import { getAccount, insertAccountOnce, setAccountTerms } from '#db/accounts.ts'
 import { getOrder, setOrderStatus } from '#db/orders.ts'
 import { pendingPaymentOfOrder } from '#db/payments.ts'
 import type { OrderKind, OrderPayMethod, OrderStatus as OrderRowStatus, Role } from '#db/models.ts'
+import { storableText } from '#domain/text.ts'
 import type { OrderStatus } from '#temporal/messages.ts'
 import type { PanelRef, ResolvedDeps } from './deps.ts'
 import { withHeartbeat } from './heartbeat.ts'
@@ -93,7 +94,9 @@ export function createOrderActivities(deps: ResolvedDeps) {
 
     /** Stores the order's coarse state (when given) and publishes the live status for the web page. */
     async recordOrderStep(input: { workflowId: string; status: OrderStatus; rowStatus?: OrderRowStatus; failureReason?: string | null }): Promise<void> {
-      if (input.rowStatus) await setOrderStatus(db, input.status.orderId, input.rowStatus, { failureReason: input.failureReason })
+      // A failure reason may quote a panel's answer: stored as storable text, never refused after the panel was changed.
+      const failureReason = input.failureReason == null ? input.failureReason : storableText(input.failureReason)
+      if (input.rowStatus) await setOrderStatus(db, input.status.orderId, input.rowStatus, { failureReason })
       await publish(deps, input.workflowId, input.status)
     },
 
@@ -102,7 +105,7 @@ export function createOrderActivities(deps: ResolvedDeps) {
     },
 
     async refundOrderWallet(input: { orderId: number; userId: number; amount: string; idempotencyKey: string; note: string }): Promise<LedgerResultJson> {
-      return moveMoney(deps, () => refundOrder(db, { userId: input.userId, amount: input.amount, orderId: input.orderId, idempotencyKey: input.idempotencyKey, note: input.note.slice(0, 300) }))
+      return moveMoney(deps, () => refundOrder(db, { userId: input.userId, amount: input.amount, orderId: input.orderId, idempotencyKey: input.idempotencyKey, note: storableText(input.note).slice(0, 300) }))
     },
 
     async choosePanel(input: { locationId: number }): Promise<PanelRef> {

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client'
 import { DEFAULT_REFUND_POLICY, quoteRefund, type RefundPolicy, type RefundQuote } from '#domain/refund.ts'
+import { findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import { startRefundWorkflow } from '#temporal/start.ts'
 import type { Db } from './knex.ts'
 import type { Account, AccountStatus } from './models.ts'
@@ -215,7 +216,7 @@ export async function quoteAccountRefund(db: Db, accountId: number, options: { n
 export class RefundRefusedError extends Error {
   override name = 'RefundRefusedError'
   constructor(
-    readonly code: 'ACCOUNT_NOT_FOUND' | 'ALREADY_DELETED' | 'NOT_ALLOWED',
+    readonly code: 'ACCOUNT_NOT_FOUND' | 'ALREADY_DELETED' | 'NOT_ALLOWED' | 'INVALID_INPUT',
     message: string,
   ) {
     super(message)
@@ -242,7 +243,14 @@ export async function previewRefund(db: Db, input: { accountId: number; requeste
   return quote
 }
 
-/** Checks the request like `previewRefund`, then starts (or finds) the `refundAccount` workflow `refund-<accountId>`. */
+/** The longest reason a refund keeps (it becomes part of the ledger note). */
+export const MAX_REFUND_REASON = 300
+
+/**
+ * Checks the request like `previewRefund`, then starts (or finds) the `refundAccount` workflow `refund-<accountId>`.
+ * The reason is checked first: it ends up in the ledger after the panel user is gone, so text Postgres would
+ * refuse must be refused here, before anything happens.
+ */
 export async function requestRefund(
   db: Db,
   client: Client,
@@ -250,6 +258,9 @@ export async function requestRefund(
 ): Promise<{ quote: AccountRefundQuote; workflowId: string }> {
   const reason = input.reason.trim()
   if (reason === '') throw new RefundRefusedError('NOT_ALLOWED', 'Say why the account is deleted')
+  const problem = findTextProblem(reason, 'singleLine')
+  if (problem) throw new RefundRefusedError('INVALID_INPUT', `The reason ${TEXT_PROBLEM_MESSAGES[problem]}`)
+  if (reason.length > MAX_REFUND_REASON) throw new RefundRefusedError('INVALID_INPUT', `The reason is longer than ${MAX_REFUND_REASON} characters`)
   const quote = await previewRefund(db, input)
   const handle = await startRefundWorkflow(client, { accountId: input.accountId, requestedBy: input.requestedBy, reason })
   return { quote, workflowId: handle.workflowId }

@@ -4,6 +4,9 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client'
+import { z } from 'zod'
+import { MAX_ID } from '#domain/ids.ts'
+import { singleLineText } from '#domain/text.ts'
 import { MAIN_TASK_QUEUE } from './task-queues.ts'
 import { creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
 import {
@@ -47,10 +50,21 @@ export function startPaymentWorkflow(client: Client, paymentId: number): Promise
 }
 
 /**
+ * What a refund workflow may start with: ids Postgres can hold and a reason it can store, checked before the
+ * workflow exists (the reason reaches the ledger only after the panel user is deleted).
+ */
+export const RefundAccountInputSchema = z.object({
+  accountId: z.number().int().positive().max(MAX_ID),
+  requestedBy: z.number().int().positive().max(MAX_ID),
+  reason: singleLineText({ max: 300 }),
+}) satisfies z.ZodType<RefundAccountInput>
+
+/**
  * A refund of an account runs once per account, but an account can be refunded again only if the first refund
  * failed (ALLOW_DUPLICATE_FAILED_ONLY), e.g. after an admin fixed what made it fail.
  */
-export async function startRefundWorkflow(client: Client, input: RefundAccountInput): Promise<WorkflowHandle> {
+export async function startRefundWorkflow(client: Client, raw: RefundAccountInput): Promise<WorkflowHandle> {
+  const input = RefundAccountInputSchema.parse(raw)
   const workflowId = refundWorkflowId(input.accountId)
   try {
     return await client.workflow.start(WORKFLOW_TYPES.refundAccount, {

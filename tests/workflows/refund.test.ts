@@ -3,6 +3,7 @@ import { previewRefund, RefundRefusedError, requestRefund } from '#db/accounts.t
 import { adjustWallet } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
 import { refundStatusQuery, type RefundResult } from '#temporal/messages.ts'
+import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { GB, ledgerEntries, panelUsers, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
 
 let h: Harness
@@ -107,6 +108,27 @@ describe('refund', () => {
     })
     await expect(requestRefund(h.db, h.client, { accountId: 99_999, requestedBy: h.adminId, reason: 'x' })).rejects.toMatchObject({ code: 'ACCOUNT_NOT_FOUND' })
     await expect(h.client.workflow.getHandle(`refund-${accountId}`).describe()).rejects.toThrow()
+  })
+
+  test('a reason Postgres would refuse is refused before the panel is touched, by the service and by the workflow itself', async () => {
+    const userId = await h.createCustomer('nul-reason')
+    const { accountId, username } = await buyAccount(userId)
+    for (const reason of ['a\u0000b', 'line\nbreak', 'x\u001by', 'x'.repeat(301)]) {
+      await expect(requestRefund(h.db, h.client, { accountId, requestedBy: userId, reason })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    }
+    await expect(h.client.workflow.getHandle(`refund-${accountId}`).describe()).rejects.toThrow()
+
+    // Started around the service (an old caller, a hand-made start): the workflow refuses its input before any step.
+    const handle = await h.realTimeClient.workflow.start('refundAccount', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: `refund-raw-${accountId}`,
+      args: [{ accountId, requestedBy: userId, reason: 'a\u0000b' }],
+    })
+    h.started.add(handle.workflowId)
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'InvalidRefundInput', message: expect.stringMatching(/control characters/) } })
+    expect(panelUsers(h.marzban).find((u) => u.username === username)).toMatchObject({ status: 'active' })
+    expect(await h.db('accounts').where({ id: accountId }).first()).toMatchObject({ status: 'active' })
+    expect(await ledgerEntries(h.db, { type: 'ORDER_REFUND', userId })).toEqual([])
   })
 })
 

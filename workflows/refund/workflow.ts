@@ -1,9 +1,9 @@
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow'
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow'
 import type { Activities } from '#activities/index.ts'
 import { refundStatusQuery, retryNowSignal, type RefundAccountInput, type RefundResult, type RefundStatus } from '#temporal/messages.ts'
 import { bestEffort } from '../shared/best-effort.ts'
 import { describeFailure } from '../shared/failure.ts'
-import { panelWaitDelay, refundSteps } from './rules.ts'
+import { panelWaitDelay, refundInputProblem, refundNote, refundSteps } from './rules.ts'
 
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -34,6 +34,13 @@ export async function refundAccount(input: RefundAccountInput): Promise<RefundRe
     retryNow = true
   })
   const publish = () => steps.publishRefundStatus({ workflowId, status: { ...status } })
+
+  // Refused before anything happens: a reason the ledger cannot store must not meet a deleted panel user.
+  // Histories from before this check replay without it.
+  if (patched('refund-input-check')) {
+    const problem = refundInputProblem(input)
+    if (problem) throw ApplicationFailure.create({ type: 'InvalidRefundInput', message: `Refund of account ${input.accountId} refused: ${problem}`, nonRetryable: true })
+  }
 
   const plan = await steps.quoteAccountRefundAt({ accountId: input.accountId, at: Date.now() })
   status.amount = plan.amount
@@ -68,7 +75,7 @@ export async function refundAccount(input: RefundAccountInput): Promise<RefundRe
       userId: plan.userId,
       amount: payment.amount,
       idempotencyKey: `${workflowId}:refund:${payment.orderId}`,
-      note: `account ${plan.username} deleted: ${input.reason}`,
+      note: refundNote(plan.username, input.reason),
     })
   }
   await steps.markAccountRefunded({ accountId: input.accountId, action: plan.panelAction, orderIds: todo.payments.map((p) => p.orderId) })

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { RefundRefusedError, requestRefund } from '#db/accounts.ts'
 import { getAccountOfUser } from '#db/shop.ts'
+import { singleLineText } from '#domain/text.ts'
 import { ApiError, apiHandler, apiId, apiJson, apiTemporal, methodNotAllowed, readJsonBody } from '~/utils/api-auth.server.ts'
 import { accountJson, refusalToApiError } from '~/utils/reseller-api.server.ts'
 
@@ -15,7 +16,7 @@ export function loader({ request, context, params }: LoaderFunctionArgs) {
   })
 }
 
-const DeleteSchema = z.object({ reason: z.string().trim().min(1).max(300).optional() }).strict()
+const DeleteSchema = z.object({ reason: singleLineText({ max: 300 }).optional() }).strict()
 
 /**
  * DELETE /api/v1/accounts/:id: removes the account from its panel and refunds the quote (see

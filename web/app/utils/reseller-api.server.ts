@@ -81,7 +81,7 @@ const ORDER_STATUS_FOR: Partial<Record<OrderRefusalCode, number>> = {
 
 export function refusalToApiError(error: OrderRefusedError | RefundRefusedError): ApiError {
   if (error instanceof RefundRefusedError) {
-    const status = error.code === 'ACCOUNT_NOT_FOUND' ? 404 : error.code === 'ALREADY_DELETED' ? 409 : 403
+    const status = error.code === 'ACCOUNT_NOT_FOUND' ? 404 : error.code === 'ALREADY_DELETED' ? 409 : error.code === 'INVALID_INPUT' ? 422 : 403
     return new ApiError(status, error.code, error.message)
   }
   return new ApiError(ORDER_STATUS_FOR[error.code] ?? 400, error.code, error.message, {}, error.field ? { field: error.field } : undefined)
