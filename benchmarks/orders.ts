@@ -1,11 +1,12 @@
 /**
  * Orders end to end: from "order placed" (the `placeOrder` call, as the web app makes it) to "link delivered" (the
  * `orderToProvision` workflow's result with the subscription URL), through the real worker, Postgres, Redis and a
- * fake Marzban panel, against the built-in Temporal test server running as its own process in real-time mode.
+ * fake Marzban panel, against Temporal's CLI dev server (`temporal server start-dev`) started as its own process
+ * (SQLite in memory, no Web UI, `--log-level error`), or the server at `--address host:port`, in real time.
  * The same number of panel users is then created by calling the panel adapter directly (no workflow, no ledger, no
  * database), for the ratio.
  *
- *   npm run bench:orders [-- --orders 40 --parallel-orders 200]
+ *   npm run bench:orders [-- --orders 40 --parallel-orders 200 --address host:port]
  */
 import { randomUUID } from 'node:crypto'
 import { Client, Connection } from '@temporalio/client'
@@ -23,8 +24,7 @@ import type { OrderResult } from '#temporal/messages.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { startFakeMarzban } from '#tests/fakes/marzban.ts'
 import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker.ts'
-import { percentile, startServerProcess } from './support.ts'
-
+import { benchServer, percentile } from './support.ts'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -64,7 +64,8 @@ async function measure(count: number, concurrency: number, job: (i: number) => P
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') })
-  const server = await startServerProcess()
+  const started = performance.now()
+  const server = await benchServer()
   const database = await createTestDatabase('bench_orders')
   const { db } = database
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
@@ -133,11 +134,13 @@ async function main(): Promise<void> {
     const header = ['panel latency', 'concurrency', 'orders', 'path', 'orders/s', 'p50 ms', 'p95 ms', 'direct / workflow']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
-    console.log('flowpanel orders: "order placed" (placeOrder) to "link delivered" (workflow result), built-in Temporal test server in its own process, real time')
+    console.log(`flowpanel orders: "order placed" (placeOrder) to "link delivered" (workflow result), ${server.description}, real time`)
     console.log('direct = the same panel user created by the adapter alone (no workflow, ledger, database or notification)\n')
     console.log(line(header))
     console.log(widths.map((w) => '-'.repeat(w)).join('  '))
     for (const r of rows) console.log(line(r))
+    const cpu = server.cpuSeconds()
+    if (cpu !== undefined) console.log(`\nTemporal dev server CPU, start to end: ${cpu.toFixed(1)} s (user + system) over ${((performance.now() - started) / 1000).toFixed(0)} s`)
   } finally {
     worker.shutdown()
     await running
