@@ -96,8 +96,8 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
 
   const app = express()
   app.disable('x-powered-by')
-  // A reverse proxy on the same host may tell us the client's address; nobody else may.
-  app.set('trust proxy', 'loopback')
+  // Only the peers of TRUST_PROXY (a reverse proxy) may tell us the client's address; nobody else may.
+  app.set('trust proxy', env.TRUST_PROXY)
   const httpServer: Server = createHttpServer(app)
 
   options.mountRoutes?.(app)
@@ -127,8 +127,9 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
     app.use(express.static(path.join(buildDir, 'client'), { maxAge: '1h' }))
   }
 
-  app.all(
-    '*',
+  // Mounted with use(), not all('*'): a '*' route makes express decode the path as a parameter and answer a
+  // malformed percent-escape with its own HTML 400, before the app (and the API's JSON errors) can see it.
+  app.use(
     createRequestHandler({
       build,
       mode,

@@ -179,6 +179,30 @@ describe('reseller API', () => {
     expect((await agent.call('GET', '/accounts?status=deleted')).json.accounts).toHaveLength(1)
   })
 
+  test('text the database would refuse is refused at the API with 422 before anything happens (a NUL in a refund reason, a label, a note)', async () => {
+    const agent = await agentWithToken()
+    const created = await agent.call('POST', '/orders', { body: newOrder(), key: 'nul-1' })
+    const order = await deliveredOrder(agent, created.json.order.id)
+    const refused = await agent.call('DELETE', `/accounts/${order.accountId}`, { body: { reason: 'a\u0000b' } })
+    expect(refused.status).toBe(422)
+    expect(refused.json.error).toMatchObject({ code: 'INVALID_INPUT', details: { fields: [{ field: 'reason', message: expect.stringContaining('control characters') }] } })
+    await expect(w.h.client.workflow.getHandle(`refund-${order.accountId}`).describe()).rejects.toThrow()
+    expect((await agent.call('GET', `/accounts/${order.accountId}`)).json.account.status).toBe('active')
+    expect(await w.h.db('ledgerEntries').where({ walletUserId: agent.id, type: 'ORDER_REFUND' })).toHaveLength(0)
+
+    for (const body of [{ ...newOrder(), label: 'a\u0000b' }, { ...newOrder(), label: 'shop\u202egpj' }, { ...newOrder(), note: 'x\u0007' }, { ...newOrder(), planId: 2_147_483_648 }]) {
+      const bad = await agent.call('POST', '/orders', { body, key: `nul-${JSON.stringify(body).length}-${Object.values(body).join('').length}` })
+      expect(bad.status, JSON.stringify(body)).toBe(422)
+      expect(bad.json.error.code).toBe('INVALID_INPUT')
+    }
+    expect(await w.h.db('orders').where({ userId: agent.id })).toHaveLength(1)
+    for (const path of ['/accounts/2147483648', '/orders/1.5', '/accounts/%E0%A4%A', '/orders/%ZZ']) {
+      const r = await fetch(`${w.url}/api/v1${path}`, { headers: { Authorization: `Bearer ${agent.token}` } })
+      expect(r.status, path).toBe(404)
+      expect(await r.json(), path).toMatchObject({ error: { code: 'NOT_FOUND' } })
+    }
+  })
+
   test('a revoked token stops working at once', async () => {
     const { browser, user } = await w.signIn('agent')
     const made = await browser.post('/agent/api-tokens', { intent: 'create', name: 'old bot' })

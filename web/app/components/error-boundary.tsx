@@ -2,7 +2,7 @@ import { isRouteErrorResponse, Link, useRouteError } from '@remix-run/react'
 import { useI18n } from '~/utils/root-data.ts'
 
 /**
- * The error page every route exports as its ErrorBoundary. Thrown 403/404/400 responses get their own
+ * The error page every route exports as its ErrorBoundary. Thrown 403/404/400/415 responses get their own
  * wording; anything else is a server error whose details stay in the server log.
  */
 export function GeneralErrorBoundary() {
@@ -19,7 +19,7 @@ export function GeneralErrorBoundary() {
     } else if (error.status === 404) {
       title = t.errors.notFoundTitle
       text = t.errors.notFoundText
-    } else if (error.status === 400) {
+    } else if (error.status === 400 || error.status === 415) {
       title = t.errors.badRequestTitle
       text = typeof error.data === 'string' && error.data ? error.data : t.errors.invalid
     } else if (error.status === 413) {

@@ -161,6 +161,11 @@ export const en = {
     ledgerUnavailable: 'The ledger is not available yet.',
     panelsUnavailable: 'Panel management is not available yet.',
     tryAgain: 'Try again',
+    controlCharacter: 'Remove the control characters (such as NUL or a line break) from this field.',
+    bidiControl: 'Remove the text-direction override characters from this field.',
+    brokenText: 'This text is damaged (a broken character); type it again.',
+    unsupportedForm: 'This form was not sent the way a browser sends forms, so it was not read. Reload the page and send it again.',
+    unreadableForm: 'This form could not be read. Reload the page and send it again.',
   },
   dashboard: {
     title: 'Dashboard',

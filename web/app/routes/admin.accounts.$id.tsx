@@ -1,5 +1,6 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
 import { previewRefund, RefundRefusedError, requestRefund } from '#db/accounts.ts'
 import { getPanelById } from '#db/panels.ts'
 import { getAccountDetail, markAccountAdminState } from '#db/web-orders.ts'
@@ -10,6 +11,7 @@ import { Usage } from '~/components/usage.tsx'
 import { adminAction, idParam } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
+import { f, parseForm } from '~/utils/forms.server.ts'
 import { getErrorMessage } from '~/utils/misc.ts'
 import { withPanel } from '~/utils/panels.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
@@ -43,6 +45,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 type Result = { ok: boolean; message: string }
 
+const RefundFormSchema = z.object({ reason: f.text(300, 'singleLine') })
+
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
   const id = idParam(params.id)
@@ -63,8 +67,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     return data<Result>({ ok: true, message: intent === 'disable' ? t.orders.disabledOk : t.orders.enabledOk })
   }
   if (intent === 'delete') {
-    const reason = String(form.get('reason') ?? '').trim()
-    if (form.get('confirm') !== 'on' || reason === '') return data<Result>({ ok: false, message: t.errors.noteRequired }, { status: 400 })
+    const parsed = parseForm(RefundFormSchema, form, t)
+    if (form.get('confirm') !== 'on' || !parsed.ok) return data<Result>({ ok: false, message: parsed.ok ? t.errors.noteRequired : (parsed.errors.reason ?? t.errors.noteRequired) }, { status: 400 })
+    const { reason } = parsed.data
     const outcome = await withTemporal(context, async (client) => {
       try {
         return await requestRefund(context.db, client, { accountId: id, requestedBy: user.id, reason })

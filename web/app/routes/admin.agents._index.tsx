@@ -6,12 +6,14 @@ import { Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { Pagination } from '~/components/pagination.tsx'
 import { pageParam } from '~/utils/admin.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
+import { queryText } from '~/utils/forms.server.ts'
+import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireAdmin(request, context)
+  const admin = await requireAdmin(request, context)
   const url = new URL(request.url)
-  const q = url.searchParams.get('q')?.trim() ?? ''
+  const q = queryText(url, 'q', i18nFor(request, context, admin).t) ?? ''
   const page = pageParam(url)
   const { rows, hasMore } = await listAgents(context.db, { q: q || undefined, page })
   return { q, page, hasMore, agents: rows }

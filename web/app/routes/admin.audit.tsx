@@ -6,15 +6,18 @@ import { Ltr, PageHeader } from '~/components/page.tsx'
 import { Pagination } from '~/components/pagination.tsx'
 import { pageParam } from '~/utils/admin.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
+import { queryText } from '~/utils/forms.server.ts'
+import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireAdmin(request, context)
+  const admin = await requireAdmin(request, context)
   const url = new URL(request.url)
+  const { t } = i18nFor(request, context, admin)
   const filter = {
-    actor: url.searchParams.get('actor')?.trim() || undefined,
-    action: url.searchParams.get('action')?.trim() || undefined,
-    target: url.searchParams.get('target')?.trim() || undefined,
+    actor: queryText(url, 'actor', t),
+    action: queryText(url, 'action', t),
+    target: queryText(url, 'target', t),
     page: pageParam(url),
   }
   const { rows, hasMore } = await listAudit(context.db, filter)

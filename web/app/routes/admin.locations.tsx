@@ -5,7 +5,7 @@ import { CatalogConflictError, createLocation, listLocations, updateLocation, ty
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Checkbox, Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
-import { adminAction } from '~/utils/admin.server.ts'
+import { adminAction, idParam } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
 import { f, parseForm } from '~/utils/forms.server.ts'
@@ -27,7 +27,7 @@ type Result = { ok: boolean; message?: string; errors?: Record<string, string>; 
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
-  const id = form.get('id') ? Number(form.get('id')) : null
+  const id = form.get('id') ? idParam(form.get('id')) : null
   const formName = intent === 'create' ? 'create' : `edit-${id}`
   if (intent !== 'create' && intent !== 'update') throw new Response(`Unknown intent ${intent}`, { status: 400 })
   const parsed = parseForm(LocationSchema, form, t)

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { listPanels } from '#db/panels.ts'
+import { parseId } from '#domain/ids.ts'
 import { listUsersForFilter, searchAccounts, searchOrders } from '#db/web-orders.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
@@ -8,6 +9,8 @@ import { Pagination } from '~/components/pagination.tsx'
 import { Usage } from '~/components/usage.tsx'
 import { pageParam } from '~/utils/admin.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
+import { queryText } from '~/utils/forms.server.ts'
+import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
 const ORDER_STATUSES = ['pending', 'awaiting_payment', 'provisioning', 'delivered', 'failed', 'cancelled', 'refunded'] as const
@@ -15,11 +18,12 @@ const ACCOUNT_STATUSES = ['active', 'disabled', 'limited', 'expired', 'deleted']
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireAdmin(request, context)
+  const admin = await requireAdmin(request, context)
   const url = new URL(request.url)
   const tab = url.searchParams.get('tab') === 'accounts' ? 'accounts' : 'orders'
-  const get = (name: string) => url.searchParams.get(name)?.trim() || undefined
-  const intParam = (name: string) => (get(name) && /^\d+$/.test(get(name)!) ? Number(get(name)) : undefined)
+  const { t } = i18nFor(request, context, admin)
+  const get = (name: string) => queryText(url, name, t)
+  const intParam = (name: string) => parseId(get(name)) ?? undefined
   const statuses: readonly string[] = tab === 'orders' ? ORDER_STATUSES : ACCOUNT_STATUSES
   const status = get('status')
   const filter = {

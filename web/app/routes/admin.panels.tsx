@@ -5,10 +5,11 @@ import { isPanelError } from '#activities/panels/errors.ts'
 import { addPanel, getPanelById, listPanels, updateHealth, type PanelWithLoad } from '#db/panels.ts'
 import { listLocations } from '#db/web-catalog.ts'
 import { panelUsername, setPanelActive, updatePanel } from '#db/web-panels.ts'
+import { findTextProblem } from '#domain/text.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Checkbox, Field, Notice, PostForm, Select, SubmitButton, TextArea } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
-import { adminAction } from '~/utils/admin.server.ts'
+import { adminAction, idParam } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
 import { f, parseForm } from '~/utils/forms.server.ts'
@@ -16,15 +17,31 @@ import { getErrorMessage } from '~/utils/misc.ts'
 import { withPanel } from '~/utils/panels.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
-const jsonObject = z.string().transform((text, ctx) => {
-  if (text.trim() === '') return {}
-  try {
-    const value: unknown = JSON.parse(text)
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>
-  } catch {}
-  ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'invalidJson' })
-  return z.NEVER
-})
+/** Every key and string inside a JSON value, so text Postgres refuses in jsonb (an escaped NUL) is found. */
+function jsonTexts(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (Array.isArray(value)) return value.flatMap(jsonTexts)
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [k, ...jsonTexts(v)])
+  return []
+}
+
+const jsonObject = z
+  .string()
+  .max(20_000, 'tooLong')
+  .transform((text, ctx) => {
+    if (text.trim() === '') return {}
+    try {
+      const value: unknown = JSON.parse(text)
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const problem = jsonTexts(value).map((t) => findTextProblem(t, 'singleLine')).find((p) => p !== null)
+        if (!problem) return value as Record<string, unknown>
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem })
+        return z.NEVER
+      }
+    } catch {}
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'invalidJson' })
+    return z.NEVER
+  })
 
 const PanelFormSchema = z.object({
   name: f.text(63).pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'invalid')),
@@ -56,7 +73,7 @@ type Result = { ok: boolean; message?: string; errors?: Record<string, string>; 
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
-  const id = form.get('id') ? Number(form.get('id')) : null
+  const id = form.get('id') ? idParam(form.get('id')) : null
 
   if (intent === 'test') {
     const panel = id ? await getPanelById(context.db, id) : undefined

@@ -7,7 +7,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Checkbox, Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import type { Dictionary } from '~/i18n/index.ts'
-import { adminAction } from '~/utils/admin.server.ts'
+import { adminAction, idParam } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
 import { asciiDigits, f, parseForm } from '~/utils/forms.server.ts'
@@ -50,7 +50,7 @@ const MethodSchema = z.discriminatedUnion('kind', [
     ...common,
     cardNumber: z.preprocess(digitsOnly, z.string({ required_error: 'required' }).regex(/^\d{16}$/, 'invalidCard')),
     holder: f.text(120),
-    bank: f.optionalText(80),
+    bank: f.optionalText(80, 'name'),
   }),
   z.object({
     kind: z.literal('SHEBA'),
@@ -60,7 +60,7 @@ const MethodSchema = z.discriminatedUnion('kind', [
       z.string({ required_error: 'required' }).regex(/^IR\d{24}$/, 'invalidSheba'),
     ),
     holder: f.text(120),
-    bank: f.optionalText(80),
+    bank: f.optionalText(80, 'name'),
   }),
   z.object({ kind: z.literal('CRYPTO'), ...common, network: f.text(40), address: f.text(200) }),
   z.object({ kind: z.literal('ZARINPAL'), ...common, merchantId: f.optionalText(64) }),
@@ -75,7 +75,7 @@ type Result = { ok: boolean; message?: string; errors?: Record<string, string>; 
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
-  const id = form.get('id') ? Number(form.get('id')) : null
+  const id = form.get('id') ? idParam(form.get('id')) : null
   if (intent === 'activate' || intent === 'deactivate') {
     if (!id || !(await setPaymentMethodActive(context.db, id, intent === 'activate'))) throw new Response('Not found', { status: 404 })
     await audit(request, context, user.id, `payment_method.${intent}`, { type: 'payment_method', id })

@@ -9,7 +9,7 @@ import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { adminAction } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
-import { parseForm } from '~/utils/forms.server.ts'
+import { f, parseForm } from '~/utils/forms.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 import { withTemporal } from '~/utils/workflows.server.ts'
 
@@ -22,8 +22,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const DecisionSchema = z
   .object({
     intent: z.enum(['approve', 'reject']),
-    paymentId: z.string().regex(/^\d+$/, 'invalid').transform(Number),
-    note: z.string().trim().max(500, 'tooLong').optional(),
+    paymentId: f.id(),
+    note: z.string().trim().max(500, 'tooLong').superRefine(f.textCheck('singleLine')).optional(),
   })
   .refine((v) => v.intent === 'approve' || (v.note && v.note.length > 0), { path: ['note'], message: 'noteRequired' })
 

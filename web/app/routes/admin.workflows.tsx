@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { WorkflowNotFoundError } from '@temporalio/client'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { cancelOrder } from '#db/orders.ts'
+import { findTextProblem } from '#domain/text.ts'
 import { retryNowSignal } from '#temporal/messages.ts'
 import { parseWorkflowId } from '#temporal/workflow-ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
@@ -10,6 +11,7 @@ import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { adminAction } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
+import { queryText } from '~/utils/forms.server.ts'
 import { KNOWN_TYPES, listRunningWorkflows, temporalUiLink, toOpsWorkflow, withLiveStatus, type OpsWorkflow } from '~/utils/ops.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
@@ -20,7 +22,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { t } = i18nFor(request, context, admin)
   const url = new URL(request.url)
   const type = KNOWN_TYPES.find((k) => k === url.searchParams.get('type'))
-  const single = url.searchParams.get('id')?.trim() || undefined
+  const single = queryText(url, 'id', t, 1000)
   const { temporal } = context
   const outcome = await withTemporal(context, async (client) => {
     if (single) {
@@ -51,6 +53,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
   const workflowId = String(form.get('workflowId') ?? '').trim()
   if (!workflowId) throw new Response('workflowId is required', { status: 400 })
+  if (workflowId.length > 1000 || findTextProblem(workflowId, 'singleLine')) throw new Response(t.errors.invalid, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const parsedId = parseWorkflowId(workflowId)
   const isOrder = parsedId?.kind === 'order'
 
@@ -59,7 +62,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const reason = String(form.get('reason') ?? '').trim()
     const errors: Record<string, string> = {}
     if (String(form.get('confirmId') ?? '').trim() !== workflowId) errors.confirmId = t.workflows.confirmMismatch
+    const reasonProblem = findTextProblem(reason, 'singleLine')
     if (!reason) errors.reason = t.errors.required
+    else if (reasonProblem) errors.reason = t.errors[reasonProblem]
+    else if (reason.length > 500) errors.reason = t.errors.tooLong
     if (Object.keys(errors).length > 0) return data<Result>({ ok: false, message: Object.values(errors)[0]!, errors, workflowId }, { status: 400 })
   } else if (intent !== 'retry' && intent !== 'cancel') {
     throw new Response(`Unknown intent ${intent}`, { status: 400 })

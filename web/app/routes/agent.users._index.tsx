@@ -4,6 +4,7 @@ import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { getWallet } from '#db/ledger.ts'
 import { ACCOUNT_FILTERS, getAccountOfUser, listAccountsOfUser, listPlansForBuyer, type AccountFilter } from '#db/shop.ts'
+import { parsePage } from '#domain/ids.ts'
 import { AccountStatus, DaysLeft } from '~/components/account-row.tsx'
 import { CopyButton } from '~/components/copy-button.tsx'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
@@ -12,7 +13,7 @@ import { Card, Ltr, PageHeader } from '~/components/page.tsx'
 import { Pagination } from '~/components/pagination.tsx'
 import { UsageBar } from '~/components/usage-bar.tsx'
 import { requireRole } from '~/utils/auth.server.ts'
-import { f, parseForm, readForm } from '~/utils/forms.server.ts'
+import { f, parseForm, queryText, readForm } from '~/utils/forms.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 import { placeOrderForUser, ShopError } from '~/utils/shop.server.ts'
@@ -22,8 +23,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url)
   const statusParam = url.searchParams.get('status') ?? 'all'
   const status: AccountFilter = (ACCOUNT_FILTERS as readonly string[]).includes(statusParam) ? (statusParam as AccountFilter) : 'all'
-  const search = (url.searchParams.get('q') ?? '').slice(0, 100)
-  const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
+  const search = queryText(url, 'q', i18nFor(request, context, user).t) ?? ''
+  const page = parsePage(url.searchParams.get('page'))
   const accounts = await listAccountsOfUser(context.db, user.id, {
     status,
     search,

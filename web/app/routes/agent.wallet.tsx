@@ -2,6 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { getWallet } from '#db/ledger.ts'
 import { listLedgerOfUser, listPaymentMethods } from '#db/shop.ts'
+import { parsePage } from '#domain/ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { LedgerTable } from '~/components/ledger-table.tsx'
 import { Card, PageHeader } from '~/components/page.tsx'
@@ -15,7 +16,7 @@ import { RECEIPT_KINDS, readUploadForm, topUpFromForm } from '~/utils/shop.serve
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'agent')
   const url = new URL(request.url)
-  const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
+  const page = parsePage(url.searchParams.get('page'))
   const [wallet, ledger, methods] = await Promise.all([getWallet(context.db, user.id), listLedgerOfUser(context.db, user.id, { page }), listPaymentMethods(context.db, RECEIPT_KINDS)])
   const methodId = Number(url.searchParams.get('method'))
   return {

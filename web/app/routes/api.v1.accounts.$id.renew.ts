@@ -1,10 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { getAccountOfUser, getOrderOfUser } from '#db/shop.ts'
+import { MAX_ID } from '#domain/ids.ts'
 import { ApiError, apiHandler, apiId, apiJson, methodNotAllowed, readJsonBody, requireIdempotencyKey } from '~/utils/api-auth.server.ts'
 import { liveOrder, orderJson, placeApiOrder } from '~/utils/reseller-api.server.ts'
 
-const RenewSchema = z.object({ planId: z.number().int().positive().optional() }).strict()
+const apiIdSchema = z.number().int().positive().max(MAX_ID)
+
+const RenewSchema = z.object({ planId: apiIdSchema.optional() }).strict()
 
 /**
  * POST /api/v1/accounts/:id/renew with an `Idempotency-Key` header: adds a plan's days and traffic to the account

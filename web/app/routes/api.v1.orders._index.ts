@@ -1,22 +1,26 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { getOrderOfUser, listOrdersOfUser } from '#db/shop.ts'
+import { MAX_ID, parsePage } from '#domain/ids.ts'
+import { nameText, singleLineText } from '#domain/text.ts'
 import { apiHandler, apiJson, methodNotAllowed, readJsonBody, requireIdempotencyKey } from '~/utils/api-auth.server.ts'
 import { liveOrder, orderJson, placeApiOrder } from '~/utils/reseller-api.server.ts'
 
+const apiIdSchema = z.number().int().positive().max(MAX_ID)
+
 const CreateOrderSchema = z
   .object({
-    planId: z.number().int().positive(),
-    locationId: z.number().int().positive(),
-    label: z.string().trim().min(1).max(64).optional(),
-    note: z.string().trim().max(500).optional(),
+    planId: apiIdSchema,
+    locationId: apiIdSchema,
+    label: nameText({ max: 64 }).optional(),
+    note: singleLineText({ min: 0, max: 500 }).optional(),
   })
   .strict()
 
 /** GET /api/v1/orders: the agent's orders, newest first (`?page=`). */
 export function loader({ request, context }: LoaderFunctionArgs) {
   return apiHandler(request, context, async (agent) => {
-    const page = Math.max(1, Number(new URL(request.url).searchParams.get('page')) || 1)
+    const page = parsePage(new URL(request.url).searchParams.get('page'))
     const orders = await listOrdersOfUser(context.db, agent.userId, { page, pageSize: 50 })
     return apiJson({ orders: orders.rows.map((o) => orderJson(o, null)), page: orders.page, hasMore: orders.hasMore })
   })

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { listAccountsOfUser } from '#db/shop.ts'
+import { parsePage } from '#domain/ids.ts'
 import { AccountStatus, DaysLeft } from '~/components/account-row.tsx'
 import { CopyButton } from '~/components/copy-button.tsx'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
@@ -14,7 +15,7 @@ import { useI18n } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'customer')
-  const page = Math.max(1, Number(new URL(request.url).searchParams.get('page')) || 1)
+  const page = parsePage(new URL(request.url).searchParams.get('page'))
   const accounts = await listAccountsOfUser(context.db, user.id, { page, pageSize: 10 })
   // A customer has a few accounts, each shown with its QR code.
   const rows = await Promise.all(accounts.rows.map(async (a) => ({ ...a, qr: a.subscriptionUrl ? await qrDataUrl(a.subscriptionUrl) : null })))

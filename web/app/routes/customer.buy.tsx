@@ -5,6 +5,7 @@ import { useState } from 'react'
 import { z } from 'zod'
 import { getWallet } from '#db/ledger.ts'
 import { getAccountOfUser, listPaymentMethods, listPlansForBuyer } from '#db/shop.ts'
+import { parseId } from '#domain/ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader } from '~/components/page.tsx'
@@ -29,8 +30,8 @@ import { startGatewayPayment, zarinpalMethod } from '~/utils/zarinpal.server.ts'
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'customer')
   const url = new URL(request.url)
-  const accountParam = Number(url.searchParams.get('account'))
-  const renewing = Number.isSafeInteger(accountParam) && accountParam > 0 ? await getAccountOfUser(context.db, user.id, accountParam) : undefined
+  const accountParam = parseId(url.searchParams.get('account'))
+  const renewing = accountParam !== null ? await getAccountOfUser(context.db, user.id, accountParam) : undefined
   if (url.searchParams.has('account') && (!renewing || renewing.status === 'deleted')) throw new Response('Not found', { status: 404 })
   const [allPlans, wallet, methods, zarinpal] = await Promise.all([
     listPlansForBuyer(context.db, user.id),

@@ -1,6 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { listPaymentMethods, listPaymentsOfUser } from '#db/shop.ts'
+import { parsePage } from '#domain/ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Card, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { Pagination } from '~/components/pagination.tsx'
@@ -13,7 +14,7 @@ import { RECEIPT_KINDS, readUploadForm, topUpFromForm } from '~/utils/shop.serve
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, 'customer')
   const url = new URL(request.url)
-  const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
+  const page = parsePage(url.searchParams.get('page'))
   const [payments, methods] = await Promise.all([listPaymentsOfUser(context.db, user.id, { page }), listPaymentMethods(context.db, RECEIPT_KINDS)])
   const methodId = Number(url.searchParams.get('method'))
   return { payments, methods, selectedId: methods.some((m) => m.id === methodId) ? methodId : null }

@@ -17,7 +17,7 @@ export { retryAfterHeaders as headers } from '~/utils/headers.ts'
 const RegisterSchema = z
   .object({
     username: f.text(32).pipe(z.string().regex(USERNAME_PATTERN, 'invalidUsername')),
-    displayName: f.optionalText(80),
+    displayName: f.optionalText(80, 'name'),
     password: z.string({ required_error: 'required' }).min(8, 'passwordTooShort').max(200, 'tooLong'),
     confirmPassword: z.string({ required_error: 'required' }),
   })

@@ -1,4 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
+import { parseId } from '#domain/ids.ts'
 import type { LiveKind, LiveStatus } from '~/components/status-tracker.tsx'
 import { getOptionalUser } from '~/utils/auth.server.ts'
 import { loadSubject, readLiveStatus, readPublished, statusChannel, workflowIdOf } from '~/utils/live-status.server.ts'
@@ -23,8 +24,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const user = await getOptionalUser(request, context)
   if (!user) return jsonError(401, 'UNAUTHENTICATED', 'Sign in to follow this status')
   const kind = params.kind
-  const id = Number(params.id)
-  if ((kind !== 'order' && kind !== 'payment' && kind !== 'refund') || !/^\d+$/.test(params.id ?? '') || !Number.isSafeInteger(id) || id <= 0) {
+  const id = parseId(params.id)
+  if ((kind !== 'order' && kind !== 'payment' && kind !== 'refund') || id === null) {
     return jsonError(404, 'NOT_FOUND', 'No such status')
   }
   const subject = await loadSubject(context.db, kind as LiveKind, id)

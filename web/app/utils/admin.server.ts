@@ -1,4 +1,5 @@
 import type { AppLoadContext } from '@remix-run/node'
+import { parseId, parsePage } from '#domain/ids.ts'
 import { requireAdmin } from './auth.server.ts'
 import { readForm } from './forms.server.ts'
 import { i18nFor } from './request.server.ts'
@@ -13,15 +14,14 @@ export async function adminAction(request: Request, context: AppLoadContext) {
   return { user, form, intent: String(form.get('intent') ?? ''), ...i18nFor(request, context, user) }
 }
 
-/** `?page=` as a positive integer (1 when missing or bad). */
+/** `?page=` as a page number (1 when missing or bad; see domain/ids.ts). */
 export function pageParam(url: URL): number {
-  const n = Number(url.searchParams.get('page'))
-  return Number.isInteger(n) && n > 0 ? n : 1
+  return parsePage(url.searchParams.get('page'))
 }
 
-/** A route param that must be a positive integer id; 404 otherwise. */
-export function idParam(value: string | undefined): number {
-  const n = Number(value)
-  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new Response('Not found', { status: 404 })
-  return n
+/** A route param or form field that must be a row id (digits, 1 to 2147483647); 404 otherwise. */
+export function idParam(value: unknown): number {
+  const id = parseId(value)
+  if (id === null) throw new Response('Not found', { status: 404 })
+  return id
 }

@@ -16,8 +16,8 @@ export const AgentProfileSchema = z.object({
   firstName: f.text(80),
   lastName: f.text(80),
   phone,
-  shopName: f.optionalText(120),
-  address: f.optionalText(500),
+  shopName: f.optionalText(120, 'name'),
+  address: f.optionalText(500, 'multiLine'),
   maxActiveAccounts: f.optionalInt({ min: 0, max: 1_000_000 }),
   mayDeleteForRefund: f.checkbox(),
   locationIds: f.idList(),
@@ -34,6 +34,6 @@ export const EditAgentSchema = AgentProfileSchema.extend({
 
 export const AdjustCreditSchema = z.object({
   amount: f.money('nonZero'),
-  note: z.string({ required_error: 'noteRequired' }).trim().min(1, 'noteRequired').max(500, 'tooLong'),
+  note: z.string({ required_error: 'noteRequired', invalid_type_error: 'noteRequired' }).trim().min(1, 'noteRequired').max(500, 'tooLong').superRefine(f.textCheck('singleLine')),
   idempotencyKey: z.string().regex(/^[0-9a-f-]{36}$/, 'invalid'),
 })

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client'
 import { z } from 'zod'
 import { redisNames } from '#config/redis-names.ts'
 import { authenticateApiToken, type ApiPrincipal } from '#db/api-tokens.ts'
+import { parseId } from '#domain/ids.ts'
 import { isTemporalDownError, TemporalUnavailableError } from './temporal.server.ts'
 
 /**
@@ -95,10 +96,11 @@ export async function apiTemporal(context: AppLoadContext): Promise<Client> {
   }
 }
 
+/** A path id (digits, 1 to 2147483647; see domain/ids.ts); anything else is a JSON 404. */
 export function apiId(value: string | undefined, what: string): number {
-  const n = Number(value)
-  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new ApiError(404, 'NOT_FOUND', `No ${what} ${value ?? ''}`.trim())
-  return n
+  const id = parseId(value)
+  if (id === null) throw new ApiError(404, 'NOT_FOUND', `No ${what} ${JSON.stringify(value ?? '').slice(0, 40)}`)
+  return id
 }
 
 /**

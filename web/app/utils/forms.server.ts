@@ -1,15 +1,36 @@
 import type { AppLoadContext } from '@remix-run/node'
 import { z } from 'zod'
+import { parseId } from '#domain/ids.ts'
 import { InvalidAmountError, parseMoney } from '#domain/money.ts'
+import { findTextProblem, refineText, type TextKind, type TextProblem } from '#domain/text.ts'
 import type { Dictionary } from '~/i18n/index.ts'
 import { assertCsrf } from './csrf.server.ts'
+import { i18nFor } from './request.server.ts'
 
 export type ErrorKey = keyof Dictionary['errors']
 export type FieldErrors = Record<string, string>
 
-/** Reads a urlencoded form and checks its CSRF token (403 without it). Every action starts here. */
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data'])
+
+/**
+ * The body of a form post as FormData. A body of another Content-Type (JSON, text/plain, none) is refused
+ * with 415 and one that cannot be read as a form (a multipart body without its boundary) with 400, each with a
+ * sentence in the visitor's language, before any route code sees it.
+ */
+export async function readFormBody(request: Request, context: AppLoadContext): Promise<FormData> {
+  const type = (request.headers.get('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
+  const plain = { 'Content-Type': 'text/plain; charset=utf-8' }
+  if (!FORM_TYPES.has(type)) throw new Response(i18nFor(request, context).t.errors.unsupportedForm, { status: 415, headers: plain })
+  try {
+    return await request.formData()
+  } catch {
+    throw new Response(i18nFor(request, context).t.errors.unreadableForm, { status: 400, headers: plain })
+  }
+}
+
+/** Reads a form and checks its CSRF token (403 without it). Every action starts here. */
 export async function readForm(request: Request, context: AppLoadContext): Promise<FormData> {
-  const form = await request.formData()
+  const form = await readFormBody(request, context)
   assertCsrf(request, form, context.env)
   return form
 }
@@ -61,11 +82,50 @@ export function asciiDigits(text: string): string {
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 
-/** Field schemas whose messages are error keys. */
+/** The text problems of domain/text.ts as keys of the `errors` dictionary. */
+const TEXT_ERRORS: Record<TextProblem, ErrorKey> = { controlCharacter: 'controlCharacter', bidiControl: 'bidiControl', brokenText: 'brokenText' }
+
+/**
+ * A text query parameter (a search box, a filter), trimmed and cut to `max`; undefined when absent or blank. Text
+ * with control characters or a broken character is answered with a 400 page that says so in the reader's language.
+ */
+export function queryText(url: URL, name: string, t: Dictionary, max = 100): string | undefined {
+  const value = url.searchParams.get(name)?.trim()
+  if (!value) return undefined
+  const problem = findTextProblem(value, 'singleLine')
+  if (problem) throw new Response(t.errors[TEXT_ERRORS[problem]], { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  return value.slice(0, max)
+}
+
+/** A form id: digits, 1 to 2147483647 (see domain/ids.ts); `invalid` otherwise. */
+const formId = () =>
+  z.string({ required_error: 'required', invalid_type_error: 'invalid' }).transform((value, ctx) => {
+    const id = parseId(value)
+    if (id === null) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'invalid' })
+      return z.NEVER
+    }
+    return id
+  })
+
+/**
+ * Field schemas whose messages are error keys. Text fields are checked by domain/text.ts: `name` (the default of
+ * `text`) for names and labels, `singleLine` for reasons and notes, `multiLine` for text areas.
+ */
 export const f = {
-  text: (max = 200) => z.string({ required_error: 'required', invalid_type_error: 'required' }).trim().min(1, 'required').max(max, 'tooLong'),
-  optionalText: (max = 500) =>
-    z.preprocess(blankToUndefined, z.string().trim().max(max, 'tooLong').optional()).transform((v) => (v === undefined ? null : v)),
+  /** The text check alone, for a schema built by hand: `z.string().superRefine(f.textCheck('singleLine'))`. */
+  textCheck: (kind: TextKind) => refineText(kind, TEXT_ERRORS),
+  text: (max = 200, kind: TextKind = 'name') =>
+    z
+      .string({ required_error: 'required', invalid_type_error: 'required' })
+      .trim()
+      .min(1, 'required')
+      .max(max, 'tooLong')
+      .superRefine(refineText(kind, TEXT_ERRORS)),
+  optionalText: (max = 500, kind: TextKind = 'singleLine') =>
+    z
+      .preprocess(blankToUndefined, z.string({ invalid_type_error: 'invalid' }).trim().max(max, 'tooLong').superRefine(refineText(kind, TEXT_ERRORS)).optional())
+      .transform((v) => (v === undefined ? null : v)),
   int: ({ min = 0, max = 2_147_483_647 }: { min?: number; max?: number } = {}) =>
     z.preprocess(
       (v) => (typeof v === 'string' ? asciiDigits(v.trim().replace(/[,٬]/g, '')) : v),
@@ -119,14 +179,16 @@ export const f = {
   idList: () =>
     z.preprocess(
       (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
-      z.array(z.string().regex(/^\d+$/, 'invalid').transform(Number)),
+      z.array(formId()),
     ),
-  id: () => z.string({ required_error: 'required' }).regex(/^\d+$/, 'invalid').transform(Number),
+  id: formId,
   url: () =>
     z
       .string({ required_error: 'required' })
       .trim()
       .min(1, 'required')
+      .max(2000, 'tooLong')
+      .superRefine(refineText('singleLine', TEXT_ERRORS))
       .refine((v) => {
         try {
           const u = new URL(v)

@@ -10,11 +10,12 @@ import { ReceiptError, storeReceipt } from '#db/receipts.ts'
 import { previewRefund, RefundRefusedError, requestRefund } from '#db/accounts.ts'
 import type { PaymentMethodKind } from '#db/models.ts'
 import { getAccountOfUser, getOrderOfUser, getPaymentOfUser, listPaymentMethods, listPlansForBuyer } from '#db/shop.ts'
+import { parseId } from '#domain/ids.ts'
 import { creditWatchStatusQuery, type CreditWatchStatus } from '#temporal/messages.ts'
 import { creditWatchWorkflowId } from '#temporal/workflow-ids.ts'
 import type { Dictionary, Formatters } from '~/i18n/index.ts'
 import { assertCsrf } from './csrf.server.ts'
-import { f, parseForm } from './forms.server.ts'
+import { f, parseForm, readForm } from './forms.server.ts'
 import { findLive, lastStatusKey, loadSubject, readLiveStatus } from './live-status.server.ts'
 import { qrDataUrl } from './qr.server.ts'
 import { isTemporalDownError, TemporalUnavailableError } from './temporal.server.ts'
@@ -68,11 +69,7 @@ const FORM_OVERHEAD_BYTES = 64 * 1024
 export async function readUploadForm(request: Request, context: AppLoadContext, t: Dictionary): Promise<FormData> {
   const maxBytes = context.env.RECEIPT_MAX_BYTES
   const type = request.headers.get('Content-Type') ?? ''
-  if (!type.startsWith('multipart/form-data')) {
-    const form = await request.formData()
-    assertCsrf(request, form, context.env)
-    return form
-  }
+  if (!type.startsWith('multipart/form-data')) return readForm(request, context)
   const length = Number(request.headers.get('Content-Length') ?? '0')
   if (length > maxBytes + FORM_OVERHEAD_BYTES) throw new Response(t.errors.tooLarge, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   let form: FormData
@@ -80,7 +77,8 @@ export async function readUploadForm(request: Request, context: AppLoadContext, 
     form = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: maxBytes }))
   } catch (error) {
     if (error instanceof MaxPartSizeExceededError) throw new Response(t.errors.tooLarge, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
-    throw error
+    // A body that is not multipart after all (no boundary, cut short) is the sender's mistake, not ours.
+    throw new Response(t.errors.unreadableForm, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   }
   assertCsrf(request, form, context.env)
   return form
@@ -271,10 +269,11 @@ export async function orderPage(context: AppLoadContext, userId: number, rawId: 
 }
 
 /** A route param that must be a positive integer id; 404 otherwise. */
+/** A row id from a path or a form (digits, 1 to 2147483647; see domain/ids.ts); 404 otherwise. */
 export function positiveId(value: string | undefined): number {
-  const n = Number(value)
-  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new Response('Not found', { status: 404 })
-  return n
+  const id = parseId(value)
+  if (id === null) throw new Response('Not found', { status: 404 })
+  return id
 }
 
 /**
@@ -354,7 +353,7 @@ export async function refundPreview(context: AppLoadContext, userId: number, acc
   }
 }
 
-const DeleteSchema = z.object({ reason: f.text(300), confirm: z.literal('yes', { errorMap: () => ({ message: 'required' }) }) })
+const DeleteSchema = z.object({ reason: f.text(300, 'singleLine'), confirm: z.literal('yes', { errorMap: () => ({ message: 'required' }) }) })
 
 /** Deletes an account for a refund from a confirmed form: starts (or finds) the refund workflow `refund-<accountId>`. */
 export async function deleteFromForm(context: AppLoadContext, userId: number, accountId: number, form: FormData, t: Dictionary): Promise<FormOutcome<{ workflowId: string; amount: string }>> {
