@@ -70,16 +70,17 @@ export async function ensureTemporal(options: {
   const dir = path.join(options.dataDir, 'temporal')
   await fs.mkdir(dir, { recursive: true })
   const pidFile = path.join(dir, 'dev-server.pid')
-  // A dev server of an earlier npm start that was killed still holds the database file: stop it first.
+  const dbFile = path.join(dir, 'dev.db')
+  // A dev server of an earlier npm start that was killed still holds the database file: stop it first. Only one
+  // on this database file: after a kill the pid may belong to another program now, even another dev server.
   const leftover = Number(await fs.readFile(pidFile, 'utf8').catch(() => ''))
-  if (Number.isInteger(leftover) && leftover > 0 && isAlive(leftover) && commandLine(leftover).includes('start-dev')) {
+  if (Number.isInteger(leftover) && leftover > 0 && isAlive(leftover) && commandLine(leftover).includes(`--db-filename ${dbFile}`)) {
     logger.warn('temporal-leftover', { pid: leftover, message: 'stopping a Temporal dev server left running by an earlier npm start' })
     await stopLeftover(leftover, 'SIGTERM')
   }
 
   const port = await freePort('127.0.0.1', 7233)
   const uiPort = await freePort('127.0.0.1', 8233)
-  const dbFile = path.join(dir, 'dev.db')
   const out = tail()
   const child = spawnManaged(cli, [
     'server', 'start-dev',

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb } from '#db/knex.ts'
 import { embeddedDatabaseUrl, readEmbeddedPostgresInfo } from '../../../bin/start/data-dir.ts'
 import { freePort } from '../../../bin/start/processes.ts'
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.ts'
+import { ctrlC, processesUsingDataDir, signIn, started, startProcess, waitFor } from './run.ts'
 
 /**
  * `npm start` as an operator runs it: a fresh data directory, no DATABASE_URL, no TEMPORAL_ADDRESS, no
@@ -16,86 +15,8 @@ import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram.ts'
  * data directory, with its Web UI), print an admin who can sign in, answer /readyz, and leave no process behind
  * after Ctrl-C.
  */
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 let dataDir: string
 let telegram: FakeTelegram
-const started: ChildProcess[] = []
-
-interface Running {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  /** Exit code, or the signal that ended the process. */
-  exited: Promise<number | NodeJS.Signals | null>
-}
-
-/**
- * `via: 'npm'` is `npm start` itself (npm relays Ctrl-C, so the app may see it twice);
- * `via: 'node'` runs the app as the only process, so its own exit code is observable.
- */
-async function startProcess(env: Record<string, string>, via: 'npm' | 'node' = 'npm'): Promise<Running> {
-  const base = { ...process.env }
-  for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_CLI_PATH', 'APP_SECRET', 'PUBLIC_URL', 'NODE_ENV', 'TELEGRAM_BOT_TOKEN']) delete base[key]
-  // Its own process group, like a terminal's foreground job, so the test can Ctrl-C the whole group.
-  const [command, args] = via === 'npm' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'bin/start.ts']]
-  const child = spawn(command as string, args as string[], {
-    cwd: repo,
-    env: { ...base, FLOWPANEL_DATA_DIR: dataDir, PORT: String(await freePort('127.0.0.1')), LOG_LEVEL: 'info', ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  started.push(child)
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
-  return { child, stdout: () => out, stderr: () => err, exited }
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined, run: Running, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let exitCode: number | NodeJS.Signals | null | undefined
-  void run.exited.then((code) => (exitCode = code))
-  while (Date.now() < deadline) {
-    const value = fn()
-    if (value !== undefined) return value
-    if (exitCode !== undefined) throw new Error(`npm start exited (${exitCode}) before ${what}:\n${run.stderr()}\n${run.stdout().slice(-3000)}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(`timed out waiting for ${what}:\n${run.stderr()}\n${run.stdout().slice(-3000)}`)
-}
-
-function ctrlC(run: Running): void {
-  process.kill(-run.child.pid!, 'SIGINT')
-}
-
-/** Processes whose command line mentions the test's data directory (embedded Postgres, redis-server). */
-function processesUsingDataDir(): string[] {
-  const out: string[] = []
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      if (cmd.includes(dataDir)) out.push(`${pid}: ${cmd}`)
-    } catch {}
-  }
-  return out
-}
-
-async function signIn(base: string, username: string, password: string): Promise<Response> {
-  const page = await fetch(`${base}/login`)
-  expect(page.status).toBe(200)
-  const html = await page.text()
-  const csrf = /name="_csrf"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="_csrf"/.exec(html)
-  if (!csrf) throw new Error('the login page has no CSRF field')
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-  return fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie, Origin: base },
-    body: new URLSearchParams({ _csrf: csrf[1] ?? csrf[2]!, username, password }),
-  })
-}
 
 beforeAll(async () => {
   dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flowpanel-start-'))
@@ -118,7 +39,7 @@ describe('npm start on a machine with nothing configured', () => {
   let admin: { username: string; password: string }
 
   it('comes up on embedded Postgres and the Temporal CLI dev server, prints an admin who can sign in, and stops cleanly on Ctrl-C', async () => {
-    const run = await startProcess({ REDIS_URL: 'redis://127.0.0.1:6379' })
+    const run = await startProcess(dataDir, { REDIS_URL: 'redis://127.0.0.1:6379' })
     const url = await waitFor('the banner', () => /flowpanel is running: (\S+)/.exec(run.stdout())?.[1], run, 180_000)
     const [, username, password] = /username: (\S+)\s+password: (\S+)/.exec(run.stdout()) ?? []
     expect(username).toBe('admin')
@@ -166,7 +87,7 @@ describe('npm start on a machine with nothing configured', () => {
     } finally {
       await db.destroy()
     }
-    expect(processesUsingDataDir().length).toBeGreaterThan(0)
+    expect(processesUsingDataDir(dataDir).length).toBeGreaterThan(0)
 
     ctrlC(run)
     // npm itself ends by the signal; the app's own clean exit shows in its log.
@@ -175,12 +96,13 @@ describe('npm start on a machine with nothing configured', () => {
     expect(run.stdout()).not.toContain('forced-exit')
     expect(run.stdout()).toContain('"event":"worker-stopped"')
     expect(run.stdout()).toContain('"event":"embedded-postgres-stopped"')
-    expect(processesUsingDataDir()).toEqual([])
+    expect(processesUsingDataDir(dataDir)).toEqual([])
   })
 
   it('starts again on the same data without a new admin, with a local redis-server when none answers and the bot when a token is set, and leaves nothing behind', async () => {
     const redisPort = await freePort('127.0.0.1')
     const run = await startProcess(
+      dataDir,
       { REDIS_URL: `redis://127.0.0.1:${redisPort}`, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot },
       'node',
     )
@@ -202,25 +124,25 @@ describe('npm start on a machine with nothing configured', () => {
     ctrlC(run)
     expect(await run.exited).toBe(0)
     expect(run.stdout()).toContain('"event":"redis-stopped"')
-    expect(processesUsingDataDir()).toEqual([])
+    expect(processesUsingDataDir(dataDir)).toEqual([])
   })
 
   it('refuses to start, in one line with the fix, when the Temporal CLI it is pointed at is not there', async () => {
-    const run = await startProcess({ REDIS_URL: 'redis://127.0.0.1:6379', TEMPORAL_CLI_PATH: path.join(dataDir, 'no-such-temporal') })
+    const run = await startProcess(dataDir, { REDIS_URL: 'redis://127.0.0.1:6379', TEMPORAL_CLI_PATH: path.join(dataDir, 'no-such-temporal') })
     expect(await run.exited).toBe(1)
     const lines = run.stderr().split('\n').filter((l) => l.startsWith('flowpanel cannot start'))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^flowpanel cannot start: TEMPORAL_CLI_PATH is \S+no-such-temporal but no executable is there; fix the path or unset it$/)
-    expect(processesUsingDataDir()).toEqual([])
+    expect(processesUsingDataDir(dataDir)).toEqual([])
   })
 
   it('refuses to start, in one line with the fix, when Redis cannot be reached or started', async () => {
     // 192.0.2.0/24 is reserved for documentation: nothing answers there, and it is not this machine.
-    const run = await startProcess({ REDIS_URL: 'redis://192.0.2.1:6379' })
+    const run = await startProcess(dataDir, { REDIS_URL: 'redis://192.0.2.1:6379' })
     expect(await run.exited).toBe(1)
     const lines = run.stderr().split('\n').filter((l) => l.startsWith('flowpanel cannot start'))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^flowpanel cannot start: Redis is not reachable at redis:\/\/192\.0\.2\.1:6379 .*point REDIS_URL at one that runs\.$/)
-    expect(processesUsingDataDir()).toEqual([])
+    expect(processesUsingDataDir(dataDir)).toEqual([])
   })
 })
