@@ -153,6 +153,51 @@ describe('parseDuration', () => {
   })
 })
 
+describe('deployment settings', () => {
+  const ok = (source: Record<string, string>) => {
+    const result = parseEnv({ APP_SECRET: SECRET, ...source })
+    if (!result.ok) throw new Error(result.problems.join('; '))
+    return result.env
+  }
+  const problems = (source: Record<string, string>) => {
+    const result = parseEnv({ APP_SECRET: SECRET, ...source })
+    return result.ok ? [] : result.problems
+  }
+
+  it('counts an empty value as unset, so compose can pass ${NAME:-} and the defaults stay here', () => {
+    const env = ok({ GATEWAY_PAYMENT_WINDOW: '', RECEIPT_MAX_BYTES: '', PORT: '', TRUST_PROXY: '', DATABASE_WAIT: '' })
+    expect(env.GATEWAY_PAYMENT_WINDOW).toBe(3_600_000)
+    expect(env.RECEIPT_MAX_BYTES).toBe(5 * 1024 * 1024)
+    expect(env.PORT).toBe(3000)
+    expect(env.TRUST_PROXY).toEqual(['loopback'])
+    expect(env.DATABASE_WAIT).toBe(60_000)
+    expect(env.HEALTH_PORT).toBe(3001)
+  })
+
+  it('reads TRUST_PROXY as hops, none, or names, addresses and subnets; refuses anything else', () => {
+    expect(ok({ TRUST_PROXY: 'loopback, uniquelocal' }).TRUST_PROXY).toEqual(['loopback', 'uniquelocal'])
+    expect(ok({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1)
+    expect(ok({ TRUST_PROXY: 'none' }).TRUST_PROXY).toBe(false)
+    expect(ok({ TRUST_PROXY: '172.18.0.1, 10.0.0.0/8, fd00::/8' }).TRUST_PROXY).toEqual(['172.18.0.1', '10.0.0.0/8', 'fd00::/8'])
+    expect(problems({ TRUST_PROXY: 'everyone' })).toEqual([expect.stringMatching(/^TRUST_PROXY: "everyone" is not a proxy to trust/)])
+    expect(problems({ TRUST_PROXY: 'loopback, 10.0.0.0/40' })).toEqual([expect.stringMatching(/^TRUST_PROXY: "10\.0\.0\.0\/40"/)])
+    expect(problems({ TRUST_PROXY: 'true' })).toHaveLength(1)
+  })
+
+  it('requires METRICS_TOKEN in production unless metrics are opened to private networks on purpose', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^METRICS_TOKEN: is required in production/)])
+    expect(problems({ NODE_ENV: 'production', METRICS_TOKEN: 'change-me-metrics-token-change-me' })).toEqual([expect.stringMatching(/example value/)])
+    expect(problems({ NODE_ENV: 'production', METRICS_TOKEN: 'short' })).toEqual([expect.stringMatching(/at least 16 characters/)])
+    const withToken = ok({ NODE_ENV: 'production', METRICS_TOKEN: 'f'.repeat(64) })
+    expect(withToken.METRICS_PRIVATE_NETWORKS).toBe(false)
+    expect(ok({ NODE_ENV: 'production', METRICS_PRIVATE_NETWORKS: 'true' }).METRICS_PRIVATE_NETWORKS).toBe(true)
+    // Outside production (npm start on a laptop) private callers may read them, as before.
+    expect(ok({}).METRICS_PRIVATE_NETWORKS).toBe(true)
+    expect(ok({ METRICS_PRIVATE_NETWORKS: 'false' }).METRICS_PRIVATE_NETWORKS).toBe(false)
+    expect(problems({ METRICS_PRIVATE_NETWORKS: 'yes' })).toEqual([expect.stringMatching(/METRICS_PRIVATE_NETWORKS must be true or false/)])
+  })
+})
+
 describe('envWithDefaults', () => {
   it('throws with the list of problems instead of exiting', () => {
     expect(() => envWithDefaults({ PORT: 'eighty' })).toThrow(/invalid test configuration: PORT: /)

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 /** Durations in config are written like `30m`, `1h`, `72h`, `45s`, `7d` or plain milliseconds. */
@@ -57,10 +58,47 @@ const url = (what: string) =>
     }
   }, `${what} must be a URL`)
 
+const booleanText = (name: string) =>
+  optionalString.pipe(z.enum(['true', 'false'], { errorMap: () => ({ message: `${name} must be true or false` }) }).optional()).transform((v) => (v === undefined ? undefined : v === 'true'))
+
+/** Names Express's `trust proxy` knows, besides addresses and subnets. */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+/**
+ * Which peers may say who the client is (X-Forwarded-For), as Express's `trust proxy` takes it: a number of hops,
+ * `none`, or a comma-separated list of the names loopback, linklocal, uniquelocal and addresses or subnets (CIDR).
+ */
+const trustProxy = z
+  .string()
+  .default('loopback')
+  .transform((text, ctx): number | false | string[] => {
+    const value = text.trim()
+    if (value === 'none') return false
+    if (/^\d+$/.test(value)) return Number(value)
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean)
+    const bad = items.filter((item) => {
+      if (TRUST_PROXY_NAMES.includes(item)) return false
+      const [address, bits, extra] = item.split('/')
+      const family = isIP(address ?? '')
+      if (family === 0 || extra !== undefined) return true
+      return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+    })
+    if (items.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `"${bad.join(', ') || text}" is not a proxy to trust: use a number of hops, none, or ${TRUST_PROXY_NAMES.join(', ')}, addresses and subnets, comma-separated`,
+      })
+      return z.NEVER
+    }
+    return items
+  })
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** Unset only for the embedded default (`npm start`), which then runs its own Postgres. */
   DATABASE_URL: url('DATABASE_URL').optional(),
+  /** How long start-up waits for Postgres to accept connections (a database container still starting). */
+  DATABASE_WAIT: duration('60s'),
   REDIS_URL: url('REDIS_URL').default('redis://127.0.0.1:6379'),
   /** Start of every Redis key and channel of this installation; unset derives one from DATABASE_URL (see redisPrefixFor). */
   REDIS_PREFIX: optionalString.pipe(
@@ -76,6 +114,16 @@ export const EnvSchema = z.object({
   /** Master secret: session signing and the key that encrypts panel credentials at rest. */
   APP_SECRET: z.string().min(32, 'APP_SECRET must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Port of /healthz, /readyz and /metrics of a worker started on its own (`--only worker`). */
+  HEALTH_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  /** Peers whose X-Forwarded-For names the client (rate limits, logs, who counts as a private caller). */
+  TRUST_PROXY: trustProxy,
+  /** Bearer token that may read /metrics and the details of /readyz; required in production unless METRICS_PRIVATE_NETWORKS. */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'METRICS_TOKEN must be at least 16 characters (openssl rand -hex 32)').optional()),
+  /** Also serve /metrics to private addresses without the token; default: yes outside production, no in production. */
+  METRICS_PRIVATE_NETWORKS: booleanText('METRICS_PRIVATE_NETWORKS'),
+  /** Where the first admin's one-time password is written (mode 0600) instead of being printed. */
+  FIRST_ADMIN_FILE: optionalString,
   PUBLIC_URL: url('PUBLIC_URL').default('http://localhost:3000'),
   CURRENCY: z.string().min(1).default('IRT'),
   DEFAULT_LOCALE: z.enum(['fa', 'en']).default('fa'),
@@ -109,8 +157,8 @@ export const EnvSchema = z.object({
   PERIODIC_INTERVAL: duration('10m'),
 })
 
-/** The parsed configuration; REDIS_PREFIX is always filled in (see parseEnv). */
-export type Env = Omit<z.infer<typeof EnvSchema>, 'REDIS_PREFIX'> & { REDIS_PREFIX: string }
+/** The parsed configuration; REDIS_PREFIX and METRICS_PRIVATE_NETWORKS are always filled in (see parseEnv). */
+export type Env = Omit<z.infer<typeof EnvSchema>, 'REDIS_PREFIX' | 'METRICS_PRIVATE_NETWORKS'> & { REDIS_PREFIX: string; METRICS_PRIVATE_NETWORKS: boolean }
 
 /**
  * The Redis prefix of an installation that sets no REDIS_PREFIX: its database's name plus a short hash of the
@@ -135,12 +183,25 @@ export function redisPrefixFor(databaseUrl: string | undefined): string {
 
 export type ConfigResult = { ok: true; env: Env } | { ok: false; problems: string[] }
 
-/** Parses an environment without side effects; every problem is listed, not only the first. */
+/**
+ * Parses an environment without side effects; every problem is listed, not only the first. An empty value counts as
+ * unset (docker-compose.yml passes `${NAME:-}` for every optional setting, so the defaults live here only).
+ */
 export function parseEnv(source: Record<string, string | undefined>): ConfigResult {
-  const result = EnvSchema.safeParse(source)
+  const result = EnvSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')))
   if (result.success) {
     const prefix = result.data.REDIS_PREFIX?.replace(/:+$/, '') || redisPrefixFor(result.data.DATABASE_URL)
-    return { ok: true, env: { ...result.data, REDIS_PREFIX: prefix } }
+    const production = result.data.NODE_ENV === 'production'
+    const privateNetworks = result.data.METRICS_PRIVATE_NETWORKS ?? !production
+    const problems: string[] = []
+    if (production && !result.data.METRICS_TOKEN && !privateNetworks) {
+      problems.push('METRICS_TOKEN: is required in production (openssl rand -hex 32), or set METRICS_PRIVATE_NETWORKS=true to serve /metrics to private networks without one')
+    }
+    if (production && result.data.METRICS_TOKEN && /^change-?me/i.test(result.data.METRICS_TOKEN)) {
+      problems.push('METRICS_TOKEN: still has the example value from .env.example (openssl rand -hex 32)')
+    }
+    if (problems.length > 0) return { ok: false, problems }
+    return { ok: true, env: { ...result.data, REDIS_PREFIX: prefix, METRICS_PRIVATE_NETWORKS: privateNetworks } }
   }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)'
