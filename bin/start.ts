@@ -21,14 +21,14 @@ import { fileURLToPath } from 'node:url'
 import type { Server } from 'node:http'
 import { Redis } from 'ioredis'
 import { parseEnv, type Env } from '#config/env.ts'
-import { createDb, ensureDatabase, migrateLatest, type Db } from '#db/knex.ts'
+import { createDb, ensureDatabase, migrateLatest, waitForDatabase, type Db } from '#db/knex.ts'
 import { createLogger, errorMessage, type Logger, type LogLevel } from '../infra/logger.ts'
 import { createObservabilityApp, mountObservability } from '../infra/health.ts'
 import { HttpMetrics } from '../infra/metrics.ts'
 import { createTemporalProvider, type TemporalProvider } from '../web/app/utils/temporal.server.ts'
 import { prepareBotInProcess, type BotInProcess } from '../bot/serve.ts'
 import { parseArgv } from './cli.ts'
-import { ensureFirstAdmin } from './start/admin.ts'
+import { ensureFirstAdmin, writeFirstAdminFile } from './start/admin.ts'
 import { dataDir } from './start/data-dir.ts'
 import { startEmbeddedPostgres } from './start/postgres.ts'
 import { ensureRedis } from './start/redis.ts'
@@ -100,7 +100,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
   try {
     // 0. Everything the operator set must be valid before anything starts (the embedded default fills in
     //    DATABASE_URL, APP_SECRET and TEMPORAL_ADDRESS later, so stand-ins are used for those here).
-    validEnv({ APP_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://check@127.0.0.1/check', ...dropEmpty(source) })
+    const early = validEnv({ APP_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://check@127.0.0.1/check', ...dropEmpty(source) })
 
     // 1. Configuration the embedded default fills in before the env module validates everything.
     const filled: Record<string, string | undefined> = { ...source }
@@ -118,8 +118,13 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       filled.DATABASE_URL = pg.url
     }
 
-    // 2. Database and migrations.
+    // 2. Database and migrations. A database container may still be starting: wait for it, within DATABASE_WAIT.
     const databaseUrl = filled.DATABASE_URL
+    await waitForDatabase(databaseUrl, {
+      timeoutMs: early.DATABASE_WAIT,
+      onRetry: ({ attempt, error, remainingMs }) =>
+        logger.info('database-wait', { attempt, error, message: `Postgres is not accepting connections yet; waiting up to ${Math.ceil(remainingMs / 1000)} s more` }),
+    })
     await ensureDatabase(databaseUrl).catch((error: unknown) => {
       // A managed database may forbid CREATE DATABASE; it then has to exist already, and migrating says so if not.
       logger.debug('ensure-database-skipped', { error: errorMessage(error) })
@@ -161,7 +166,8 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       namespace: env.TEMPORAL_NAMESPACE,
       logger,
       stuckAfterSeconds: Math.round(env.PROVISION_DEADLINE / 1000),
-      metricsToken: source.METRICS_TOKEN?.trim() || undefined,
+      metricsToken: env.METRICS_TOKEN,
+      privateNetworks: env.METRICS_PRIVATE_NETWORKS,
       http: new HttpMetrics(),
     }
 
@@ -219,8 +225,8 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       url = env.PUBLIC_URL.startsWith('http://localhost') ? web.url.replace('127.0.0.1', 'localhost') : env.PUBLIC_URL
       logger.info('web-started', { url: web.url, publicUrl: env.PUBLIC_URL, mode: production ? 'production' : 'development' })
     } else {
-      const port = Number(source.HEALTH_PORT ?? 3001)
-      const app = createObservabilityApp({ ...observability, info: { service: 'worker' } })
+      const port = env.HEALTH_PORT
+      const app = createObservabilityApp({ ...observability, trustProxy: env.TRUST_PROXY, info: { service: 'worker' } })
       const server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, '0.0.0.0', () => resolve(s)).once('error', reject)
       })
@@ -229,8 +235,14 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
       logger.info('health-server-started', { url })
     }
 
+    // In a deployment whose output is kept in logs the one-time password goes to a file the operator reads once.
+    const firstAdminFile = firstAdmin && env.FIRST_ADMIN_FILE ? path.resolve(env.FIRST_ADMIN_FILE) : undefined
+    if (firstAdmin && firstAdminFile) {
+      await writeFirstAdminFile(firstAdminFile, firstAdmin, `${url}/login`)
+      logger.info('first-admin-created', { username: firstAdmin.username, file: firstAdminFile })
+    }
     logger.info('ready', { role: options.role, url, temporal: temporal.kind })
-    if (options.role !== 'worker') print(banner({ url: url!, temporal, firstAdmin, data, embeddedPostgres: !source.DATABASE_URL }))
+    if (options.role !== 'worker') print(banner({ url: url!, temporal, firstAdmin, firstAdminFile, data, embeddedPostgres: !source.DATABASE_URL }))
     return { url, env, temporal, firstAdmin, stop }
   } catch (error) {
     await stop()
@@ -251,10 +263,24 @@ function validEnv(source: Record<string, string | undefined>): Env {
   )
 }
 
-function banner(info: { url: string; temporal: TemporalHandle; firstAdmin?: { username: string; password: string }; data: string; embeddedPostgres: boolean }): string {
+function banner(info: {
+  url: string
+  temporal: TemporalHandle
+  firstAdmin?: { username: string; password: string }
+  firstAdminFile?: string
+  data: string
+  embeddedPostgres: boolean
+}): string {
   const lines = ['', `  flowpanel is running: ${info.url}`, `  Temporal: ${info.temporal.address}`]
   if (info.temporal.uiUrl) lines.push(`  Temporal UI: ${info.temporal.uiUrl}`)
-  if (info.firstAdmin) {
+  if (info.firstAdmin && info.firstAdminFile) {
+    lines.push(
+      '',
+      `  First start: an admin was created. Its username and one-time password are in ${info.firstAdminFile}`,
+      '  (readable by this user only): docker compose exec web cat ' + info.firstAdminFile,
+      '  Sign in, change the password, then delete the file.',
+    )
+  } else if (info.firstAdmin) {
     lines.push(
       '',
       `  First start: an admin was created. Sign in at ${info.url}/login with`,

@@ -170,11 +170,13 @@ function sameText(a: string, b: string): boolean {
 
 export interface MountObservabilityOptions extends ObservabilityDeps {
   /**
-   * Who may read /metrics and the details of /readyz: callers from private networks (the compose network,
-   * a Prometheus on the host), or anyone presenting this bearer token. `req.ip` is the client as the web
-   * server sees it, so requests relayed by a reverse proxy that sets X-Forwarded-For count as public.
+   * Who may read /metrics and the details of /readyz: anyone presenting this bearer token and, with
+   * `privateNetworks`, callers from private networks. `req.ip` is the client as the app's `trust proxy` setting
+   * (TRUST_PROXY) reads it, so a request relayed by a trusted reverse proxy counts as the internet client it came from.
    */
   metricsToken?: string
+  /** Serve them to loopback and private addresses without the token too (METRICS_PRIVATE_NETWORKS); default no. */
+  privateNetworks?: boolean
   http?: HttpMetrics
   /** Process-level facts shown by /healthz, e.g. { service: 'web' }. */
   info?: Record<string, unknown>
@@ -185,7 +187,8 @@ export function mountObservability(app: Express, options: MountObservabilityOpti
   const http = options.http ?? new HttpMetrics()
   const startedAt = options.startedAt ?? new Date()
   const deps = { ...options, startedAt }
-  const internal = (req: Request) => isPrivateAddress(req.ip) || (!!options.metricsToken && sameText(bearer(req) ?? '', options.metricsToken))
+  const internal = (req: Request) =>
+    (options.privateNetworks === true && isPrivateAddress(req.ip)) || (!!options.metricsToken && sameText(bearer(req) ?? '', options.metricsToken))
   app.use(requestContext(options.logger, http))
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store')
@@ -201,7 +204,7 @@ export function mountObservability(app: Express, options: MountObservabilityOpti
   app.get('/metrics', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store')
     if (!internal(req)) {
-      res.status(403).type('text/plain').send('metrics are served to private networks or with the metrics bearer token')
+      res.status(403).type('text/plain').send(options.privateNetworks ? 'metrics are served to private networks or with the metrics bearer token' : 'metrics are served with the metrics bearer token only')
       return
     }
     res.type('text/plain; version=0.0.4; charset=utf-8').send(await renderMetrics(deps, http))
@@ -209,9 +212,10 @@ export function mountObservability(app: Express, options: MountObservabilityOpti
 }
 
 /** A bare HTTP app with only the observability endpoints (a worker running on its own). */
-export function createObservabilityApp(options: MountObservabilityOptions): Express {
+export function createObservabilityApp(options: MountObservabilityOptions & { trustProxy?: boolean | number | string[] }): Express {
   const app = express()
   app.disable('x-powered-by')
+  app.set('trust proxy', options.trustProxy ?? 'loopback')
   mountObservability(app, options)
   app.use((_req, res) => res.status(404).type('text/plain').send('not found'))
   return app

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { Db } from '#db/knex.ts'
 import { createUser } from '#db/users.ts'
 
 /**
  * On the very first start (no admin yet) creates an admin with a random password and returns it, once:
- * it is printed to the terminal and stored nowhere in clear. Later starts return undefined.
+ * it is printed to the terminal (or written to FIRST_ADMIN_FILE, see writeFirstAdminFile) and stored nowhere else
+ * in clear. Later starts return undefined.
  */
 export async function ensureFirstAdmin(db: Db): Promise<{ username: string; password: string } | undefined> {
   const existing = await db('users').where({ role: 'admin' }).first('id')
@@ -15,4 +18,24 @@ export async function ensureFirstAdmin(db: Db): Promise<{ username: string; pass
   const password = randomBytes(18).toString('base64url')
   await createUser(db, { username, password, role: 'admin', locale: 'fa' })
   return { username, password }
+}
+
+/**
+ * Writes the first admin's credentials to `file`, readable by this process's user only (mode 0600, in a directory
+ * of mode 0700 when it makes one), for a deployment whose output is kept in logs (docker compose). The operator
+ * reads it once and deletes it.
+ */
+export async function writeFirstAdminFile(file: string, admin: { username: string; password: string }, signInUrl: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  const text = [
+    `flowpanel's first admin, created ${new Date().toISOString()}`,
+    `sign in at: ${signInUrl}`,
+    `username:   ${admin.username}`,
+    `password:   ${admin.password}`,
+    'The password works once: change it after signing in, then delete this file.',
+    '',
+  ].join('\n')
+  // A file left by an earlier install (its database since replaced) is overwritten, and its mode fixed.
+  await fs.writeFile(file, text, { mode: 0o600 })
+  await fs.chmod(file, 0o600)
 }

@@ -29,6 +29,8 @@ function options(overrides: Partial<MountObservabilityOptions> = {}): MountObser
     logger: createLogger({ service: 'test', write: (line) => logLines.push(JSON.parse(line)) }),
     stuckAfterSeconds: 1800,
     checkTimeoutMs: 1500,
+    // The tests below read /metrics from loopback; the token-only default has its own test.
+    privateNetworks: true,
     ...overrides,
   }
 }
@@ -136,11 +138,37 @@ describe('health, readiness and metrics', () => {
     expect(text).toMatch(/^# TYPE flowpanel_provisioning_latency_seconds histogram$/m)
   })
 
-  it('serves metrics only to private networks or with the bearer token; request ids go to the response and the log', async () => {
+  it('with the token required, a private address is not enough, and behind a trusted proxy the internet client is what counts', async () => {
+    const app = express()
+    // The compose default: the host's proxy connects from the compose network's gateway, a private address.
+    app.set('trust proxy', ['loopback', 'uniquelocal'])
+    mountObservability(app, options({ metricsToken: 'metrics-token-for-tests', privateNetworks: false }))
+    const base = await listen(app)
+    // From the proxy itself (no X-Forwarded-For): private, but the token is required.
+    expect((await fetch(`${base}/metrics`)).status).toBe(403)
+    expect(await (await fetch(`${base}/metrics`)).text()).toBe('metrics are served with the metrics bearer token only')
+    expect((await fetch(`${base}/metrics`, { headers: { Authorization: 'Bearer metrics-token-for-tests' } })).status).toBe(200)
+    // An internet client that claims a private address through the proxy is still the internet client.
+    const forged = { 'X-Forwarded-For': '10.0.0.5, 203.0.113.9' }
+    expect((await fetch(`${base}/metrics`, { headers: forged })).status).toBe(403)
+    expect(await (await fetch(`${base}/readyz`, { headers: forged })).json()).toEqual({ status: 'ready', ok: true })
+    // Upper case and a trailing slash reach the same route, and the same refusal.
+    for (const p of ['/METRICS', '/Metrics/', '/metrics/']) expect((await fetch(`${base}${p}`, { headers: forged })).status, p).toBe(403)
+
+    const open = express()
+    open.set('trust proxy', ['loopback', 'uniquelocal'])
+    mountObservability(open, options({ privateNetworks: true }))
+    const openBase = await listen(open)
+    expect((await fetch(`${openBase}/metrics`)).status).toBe(200)
+    expect((await fetch(`${openBase}/metrics`, { headers: forged })).status).toBe(403)
+    expect((await fetch(`${openBase}/metrics`, { headers: { 'X-Forwarded-For': '192.168.1.20' } })).status).toBe(200)
+  })
+
+  it('serves metrics to private networks (when opened) or with the bearer token; request ids go to the response and the log', async () => {
     const app = express()
     // As in the web server: X-Forwarded-For is believed from a proxy on loopback.
     app.set('trust proxy', 'loopback')
-    mountObservability(app, options({ metricsToken: 'metrics-token-for-tests' }))
+    mountObservability(app, options({ metricsToken: 'metrics-token-for-tests', privateNetworks: true }))
     app.get('/hello', (req, res) => {
       req.log?.info('hello-handled', { apiToken: 'do-not-log-me', url: 'postgres://u:pw123@db/x' })
       res.send('hi')
