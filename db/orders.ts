@@ -1,10 +1,19 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client'
+import type { Client } from '@temporalio/client'
 import { z } from 'zod'
 import { decideDebit } from '#domain/credit.ts'
 import { formatMoney, type Money } from '#domain/money.ts'
 import { priceForRole } from '#domain/pricing.ts'
-import { cancelOrderSignal, orderStatusQuery, type OrderStatus as LiveOrderStatus } from '#temporal/messages.ts'
+import {
+  cancelOrderUpdate,
+  ORDER_CANCEL_REFUSED,
+  orderStatusQuery,
+  type CancelOrderInput,
+  type OrderCancelled,
+  type OrderCancelRefusal,
+  type OrderStatus as LiveOrderStatus,
+} from '#temporal/messages.ts'
 import { startOrderWorkflow } from '#temporal/start.ts'
+import { sendUpdate } from '#temporal/updates.ts'
 import { orderWorkflowId } from '#temporal/workflow-ids.ts'
 import { getWallet } from './ledger.ts'
 import type { Db } from './knex.ts'
@@ -247,22 +256,73 @@ export async function getOrderView(db: Db, client: Client, orderId: number): Pro
   return { order, live }
 }
 
-export type CancelOrderResult = { ok: true; message: string } | { ok: false; reason: 'not_found' | 'finished'; message: string }
+export type CancelOrderResult =
+  /** The order is cancelled and anything debited is back in the wallet. */
+  | { ok: true; cancelled: OrderCancelled; message: string }
+  /** The cancel was taken; the order had not finished undoing itself when the wait ended. */
+  | { ok: true; cancelled: null; message: string }
+  | { ok: false; reason: OrderCancelRefusal['reason']; refusal: OrderCancelRefusal; message: string }
+  /** `not_found`: no such order; `no_workflow`: no workflow runs it; `no_answer`: no worker answered in time. */
+  | { ok: false; reason: 'not_found' | 'no_workflow' | 'no_answer'; refusal: null; message: string }
 
-/** Asks a running order to stop; it refunds and cleans up itself. A finished order gets a clear answer, not an error. */
-export async function cancelOrder(db: Db, client: Client, orderId: number, input: { reason: string; actorUserId: number | null }): Promise<CancelOrderResult> {
+/** The English sentence for a refusal (CLI output, logs); the web app and the bot word it in the reader's language. */
+export function describeCancelRefusal(refusal: OrderCancelRefusal): string {
+  if (refusal.reason === 'too_late') return `Too late: order ${refusal.orderId} is already ${refusal.state}; it cannot be cancelled`
+  const by = refusal.cancelledBy === null ? '' : ` by user #${refusal.cancelledBy}`
+  return `Order ${refusal.orderId} was already cancelled${by}${refusal.cancelledAt ? ` at ${refusal.cancelledAt}` : ''}`
+}
+
+const cancelRefused = (refusal: OrderCancelRefusal): CancelOrderResult => ({ ok: false, reason: refusal.reason, refusal, message: describeCancelRefusal(refusal) })
+
+/** The refusal a finished order row stands for, when its workflow is gone. */
+function finishedRefusal(order: OrderRow): OrderCancelRefusal | null {
+  if (order.status === 'cancelled') return { reason: 'already_cancelled', orderId: order.id, cancelledBy: null, cancelledAt: null }
+  if (order.status === 'delivered' || order.status === 'refunded' || order.status === 'failed') return { reason: 'too_late', orderId: order.id, state: order.status }
+  return null
+}
+
+/**
+ * Cancels an order that is not delivered yet, as `cancelOrderUpdate` on its workflow, which refunds and cleans up
+ * itself: the answer (cancelled with the refund, or refused: too late, already cancelled by whom and when) comes
+ * from the workflow within `waitMs`. An order whose workflow has closed is answered from its row.
+ */
+export async function cancelOrder(
+  db: Db,
+  client: Client,
+  orderId: number,
+  input: { reason: string; actorUserId: number | null },
+  options: { waitMs?: number } = {},
+): Promise<CancelOrderResult> {
   const order = await getOrder(db, orderId)
-  if (!order) return { ok: false, reason: 'not_found', message: `Order ${orderId} does not exist` }
-  if (TERMINAL_ORDER_STATES.includes(order.status)) {
-    return { ok: false, reason: 'finished', message: `Order ${orderId} is already ${order.status}; it cannot be cancelled` }
+  if (!order) return { ok: false, reason: 'not_found', refusal: null, message: `Order ${orderId} does not exist` }
+  const waitMs = options.waitMs ?? 10_000
+  const answer = await sendUpdate<OrderCancelled, CancelOrderInput, OrderCancelRefusal>(client, orderWorkflowId(orderId), cancelOrderUpdate, input, {
+    refusalType: ORDER_CANCEL_REFUSED,
+    waitMs,
+  })
+  switch (answer.kind) {
+    case 'done': {
+      const refunded = answer.result.refunded
+      return { ok: true, cancelled: answer.result, message: `Order ${orderId} cancelled; ${refunded === '0' ? 'nothing had been charged' : `${refunded} refunded`}` }
+    }
+    case 'accepted':
+      return { ok: true, cancelled: null, message: `Cancellation of order ${orderId} accepted; it is being undone and anything paid is refunded` }
+    case 'refused':
+      return cancelRefused(answer.refusal)
+    case 'no_answer':
+      return {
+        ok: false,
+        reason: 'no_answer',
+        refusal: null,
+        message: `The workflow of order ${orderId} did not answer within ${Math.round(waitMs / 1000)} s, so the cancel is not confirmed; look at the order again before cancelling again`,
+      }
+    case 'no_workflow':
+      break
   }
-  try {
-    await client.workflow.getHandle(orderWorkflowId(orderId)).signal(cancelOrderSignal, input)
-    return { ok: true, message: `Cancellation of order ${orderId} requested; anything paid is refunded` }
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'finished', message: `Order ${orderId} has already finished` }
-    throw error
-  }
+  const now = (await getOrder(db, orderId)) ?? order
+  const refusal = finishedRefusal(now)
+  if (refusal) return cancelRefused(refusal)
+  return { ok: false, reason: 'no_workflow', refusal: null, message: `No workflow runs order ${orderId}, so it cannot be cancelled` }
 }
 
 export type { OrderKind, OrderPayMethod }

@@ -2,8 +2,17 @@ import { randomUUID } from 'node:crypto'
 import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { z } from 'zod'
 import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
-import { decidePaymentSignal, paymentStatusQuery, type PaymentStatus as LivePaymentStatus } from '#temporal/messages.ts'
+import {
+  decidePaymentUpdate,
+  PAYMENT_DECISION_REFUSED,
+  paymentStatusQuery,
+  type DecidePaymentInput,
+  type PaymentDecided,
+  type PaymentDecisionRefusal,
+  type PaymentStatus as LivePaymentStatus,
+} from '#temporal/messages.ts'
 import { reportCreditChange, startPaymentWorkflow } from '#temporal/start.ts'
+import { sendUpdate } from '#temporal/updates.ts'
 import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
 import { adjustManual, type LedgerResult } from './ledger.ts'
 import type { Db } from './knex.ts'
@@ -160,21 +169,39 @@ export async function submitPayment(db: Db, client: Client, raw: SubmitPaymentIn
 }
 
 export type DecidePaymentResult =
-  | { ok: true; message: string; status: LivePaymentStatus }
-  | { ok: false; reason: 'not_found' | 'already_decided' | 'expired' | 'paid_online'; message: string; status: LivePaymentStatus | null }
+  /** The decision was taken and its ledger move is done. */
+  | { ok: true; decided: PaymentDecided; message: string }
+  /** The decision was taken; its ledger move had not finished when the wait ended. */
+  | { ok: true; decided: null; message: string }
+  | { ok: false; reason: PaymentDecisionRefusal['reason']; refusal: PaymentDecisionRefusal; message: string }
+  /** `not_found`: no such payment workflow; `no_workflow`: it stopped without a decision; `no_answer`: no worker answered in time. */
+  | { ok: false; reason: 'not_found' | 'no_workflow' | 'no_answer'; refusal: null; message: string }
 
-function closedAnswer(paymentId: number, status: LivePaymentStatus): DecidePaymentResult {
-  if (status.status === 'EXPIRED') {
-    return { ok: false, reason: 'expired', message: `Payment #${paymentId} expired at ${status.expiresAt} without a decision; it can no longer be approved or rejected`, status }
-  }
-  const who = status.decidedBy === null ? 'the payment gateway' : `admin #${status.decidedBy}`
-  return { ok: false, reason: 'already_decided', message: `Payment #${paymentId} was already ${status.status.toLowerCase()} by ${who}${status.decidedAt ? ` at ${status.decidedAt}` : ''}`, status }
+/** The English sentence for a refusal (CLI output, logs); the web app and the bot word it in the reader's language. */
+export function describeDecisionRefusal(refusal: PaymentDecisionRefusal): string {
+  const id = refusal.paymentId
+  if (refusal.reason === 'paid_online') return `Payment #${id} is paid online; it is confirmed by the gateway, not by an admin`
+  if (refusal.reason === 'expired') return `Payment #${id} expired at ${refusal.expiredAt} without a decision; it can no longer be approved or rejected`
+  const who = refusal.decidedBy === null ? 'the payment gateway' : `admin #${refusal.decidedBy}`
+  return `Payment #${id} was already ${refusal.decision} by ${who}${refusal.decidedAt ? ` at ${refusal.decidedAt}` : ''}`
+}
+
+const refused = (refusal: PaymentDecisionRefusal): DecidePaymentResult => ({ ok: false, reason: refusal.reason, refusal, message: describeDecisionRefusal(refusal) })
+
+/** What a payment whose workflow has closed says about a decision now. */
+function closedRefusal(paymentId: number, live: LivePaymentStatus): PaymentDecisionRefusal | null {
+  if (live.confirmedBy === 'gateway') return { reason: 'paid_online', paymentId }
+  if (live.status === 'EXPIRED') return { reason: 'expired', paymentId, expiredAt: live.expiresAt }
+  if (live.status === 'PENDING') return null
+  const decision = live.status === 'APPROVED' ? 'approved' : 'rejected'
+  return { reason: 'already_decided', paymentId, decision, decidedBy: live.decidedBy, decidedAt: live.decidedAt, note: live.note }
 }
 
 /**
- * An admin's decision on a payment. Signals the running workflow and waits (up to `waitMs`) for it to settle;
- * a payment that was already decided or has expired gets a clear answer saying so (never an error page). A payment
- * made online is refused: the gateway confirms it, not an admin.
+ * An admin's decision on a payment, as `decidePaymentUpdate` on its workflow: the answer comes from the workflow
+ * itself, within `waitMs`. The first decision wins; a second one (another admin at the same moment, a repeated
+ * press), a decision after expiry and one on a payment made online are refused with who decided and when. A
+ * payment whose workflow has closed is answered from the workflow's last status.
  */
 export async function decidePayment(
   client: Client,
@@ -182,37 +209,43 @@ export async function decidePayment(
   input: { decision: 'approve' | 'reject'; adminId: number; note?: string | null },
   options: { waitMs?: number } = {},
 ): Promise<DecidePaymentResult> {
-  const handle = client.workflow.getHandle(paymentWorkflowId(paymentId))
-  let running: boolean
+  const waitMs = options.waitMs ?? 10_000
+  const answer = await sendUpdate<PaymentDecided, DecidePaymentInput, PaymentDecisionRefusal>(
+    client,
+    paymentWorkflowId(paymentId),
+    decidePaymentUpdate,
+    { decision: input.decision, adminId: input.adminId, note: input.note ?? null },
+    { refusalType: PAYMENT_DECISION_REFUSED, waitMs },
+  )
+  switch (answer.kind) {
+    case 'done': {
+      const d = answer.result
+      return { ok: true, decided: d, message: `Payment #${paymentId} ${d.outcome}` }
+    }
+    case 'accepted':
+      return { ok: true, decided: null, message: `Decision on payment #${paymentId} accepted; it is being applied` }
+    case 'refused':
+      return refused(answer.refusal)
+    case 'no_answer':
+      return {
+        ok: false,
+        reason: 'no_answer',
+        refusal: null,
+        message: `The workflow of payment #${paymentId} did not answer within ${Math.round(waitMs / 1000)} s, so the decision is not confirmed; look at the payment again before deciding again`,
+      }
+    case 'no_workflow':
+      break
+  }
+  let live: LivePaymentStatus
   try {
-    running = (await handle.describe()).status.name === 'RUNNING'
+    live = await client.workflow.getHandle(paymentWorkflowId(paymentId)).query(paymentStatusQuery)
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'not_found', message: `Payment #${paymentId} does not exist`, status: null }
+    if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'not_found', refusal: null, message: `Payment #${paymentId} does not exist` }
     throw error
   }
-  const live = await handle.query(paymentStatusQuery)
-  if (live.confirmedBy === 'gateway') {
-    return { ok: false, reason: 'paid_online', message: `Payment #${paymentId} is paid online; it is confirmed by the gateway, not by an admin`, status: live }
-  }
-  if (!running) return closedAnswer(paymentId, live)
-  try {
-    await handle.signal(decidePaymentSignal, { decision: input.decision, adminId: input.adminId, note: input.note ?? null })
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error
-    return closedAnswer(paymentId, await handle.query(paymentStatusQuery))
-  }
-  const wanted = input.decision === 'approve' ? 'APPROVED' : 'REJECTED'
-  const deadline = Date.now() + (options.waitMs ?? 10_000)
-  let status = await handle.query(paymentStatusQuery)
-  while (status.status === 'PENDING' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100))
-    status = await handle.query(paymentStatusQuery)
-  }
-  if (status.status === 'PENDING') return { ok: true, message: `Decision on payment #${paymentId} accepted; it is being applied`, status }
-  if (status.status === wanted && status.decidedBy === input.adminId) {
-    return { ok: true, message: `Payment #${paymentId} ${wanted.toLowerCase()}`, status }
-  }
-  return closedAnswer(paymentId, status)
+  const refusal = closedRefusal(paymentId, live)
+  if (refusal) return refused(refusal)
+  return { ok: false, reason: 'no_workflow', refusal: null, message: `The workflow of payment #${paymentId} stopped before a decision; it can no longer be approved or rejected here` }
 }
 
 // ---- queries used by the payment workflow's activities -----------------------------------------------

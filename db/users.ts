@@ -67,3 +67,9 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
 export async function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
   return db('users').whereRaw('lower(username) = lower(?)', [username]).first()
 }
+
+/** The username of a user id, for "decided by …" lines; undefined for an unknown id. */
+export async function usernameOf(db: Db, userId: number): Promise<string | undefined> {
+  const row = await db('users').where({ id: userId }).first('username')
+  return row?.username
+}

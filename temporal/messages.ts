@@ -125,7 +125,7 @@ export interface PaymentDecided {
 }
 /** Why an admin's decision on a payment is refused. `decidedBy` null: the gateway decided it. */
 export type PaymentDecisionRefusal =
-  | { reason: 'already_decided'; paymentId: number; decision: 'approved' | 'rejected'; decidedBy: number | null; decidedAt: string | null }
+  | { reason: 'already_decided'; paymentId: number; decision: 'approved' | 'rejected'; decidedBy: number | null; decidedAt: string | null; note: string | null }
   | { reason: 'expired'; paymentId: number; expiredAt: string }
   | { reason: 'paid_online'; paymentId: number }
 /** ApplicationFailure type of a refused `decidePaymentUpdate`; its first detail is the `PaymentDecisionRefusal`. */

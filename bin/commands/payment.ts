@@ -60,7 +60,7 @@ const decide: Command = {
       return withCliTemporal(async (client) => {
         const result = await decidePayment(client, paymentId, { decision, adminId: admin.id, note: optionalFlag(flags, 'note') ?? null })
         if (result.ok) {
-          out(`${result.message}${result.status.balanceAfter !== null ? `; the payer's usable credit is now ${result.status.balanceAfter}` : ''}`)
+          out(`${result.message}${result.decided ? `; the payer's usable credit is now ${result.decided.balanceAfter}` : ''}`)
           return 0
         }
         out(result.message)

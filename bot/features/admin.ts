@@ -6,7 +6,6 @@ import { paymentStatusQuery, type PaymentStatus } from '#temporal/messages.ts'
 import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
 import type { BotContext } from '../context.ts'
 import { isCommand } from '../helpers/commands.ts'
-import { withRedisLock } from '../helpers/lock.ts'
 import { logHandle } from '../helpers/log-handle.ts'
 import { answer, reply, show } from '../helpers/screen.ts'
 import { withTemporal } from '../helpers/temporal.ts'
@@ -25,7 +24,13 @@ function isAdmin(ctx: BotContext): boolean {
   return ctx.user?.role === 'admin' && ctx.user.status === 'active'
 }
 
-type Outcome = { kind: 'done'; facts: DecisionFacts } | { kind: 'already'; facts: DecisionFacts } | { kind: 'not_found' } | { kind: 'paid_online' } | { kind: 'busy' }
+type Outcome =
+  | { kind: 'done'; facts: DecisionFacts }
+  | { kind: 'already'; facts: DecisionFacts }
+  | { kind: 'not_found' }
+  | { kind: 'paid_online' }
+  | { kind: 'accepted' }
+  | { kind: 'no_answer' }
 
 function factsOf(status: PaymentStatus): DecisionFacts {
   return {
@@ -58,27 +63,29 @@ async function livePayment(ctx: BotContext, client: Client, paymentId: number): 
 }
 
 /**
- * One decision at a time per payment (a Redis lock across processes): whoever comes second — the same admin
- * pressing twice or another admin at the same moment — reads the first decision and is told about it. The payment
- * workflow itself also takes only the first decision, so a credit can never happen twice.
+ * The decision, as an update of the payment workflow, which takes only the first one: whoever comes second (the
+ * same admin pressing twice, or another admin at the same moment) is told who decided, how and when, by the
+ * workflow's validator. So a credit can never happen twice, whichever bot process or web page the presses reach.
  */
 async function decide(ctx: BotContext, client: Client, paymentId: number, decision: 'approve' | 'reject', note: string | null): Promise<Outcome> {
-  const lockKey = `${ctx.deps.settings.redisPrefix}lock:payment:${paymentId}`
-  const locked = await withRedisLock(ctx.deps.redis, lockKey, async (): Promise<Outcome> => {
-    const live = await livePayment(ctx, client, paymentId)
-    if (!live) return { kind: 'not_found' }
-    if (live.confirmedBy === 'gateway' && live.status === 'PENDING') return { kind: 'paid_online' }
-    if (live.status !== 'PENDING') return { kind: 'already', facts: factsOf(live) }
-    const result = await decidePayment(client, paymentId, { decision, adminId: ctx.user!.id, note })
-    if (result.ok) {
-      const facts = result.status.status === 'PENDING' ? null : factsOf(result.status)
-      return { kind: 'done', facts: facts ?? { status: decision === 'approve' ? 'APPROVED' : 'REJECTED', decidedBy: ctx.user!.id, decidedAt: new Date(), note } }
-    }
-    if (result.reason === 'paid_online') return { kind: 'paid_online' }
-    if (result.reason === 'not_found' || !result.status) return { kind: 'not_found' }
-    return { kind: 'already', facts: factsOf(result.status) }
-  })
-  return locked?.value ?? { kind: 'busy' }
+  const result = await decidePayment(client, paymentId, { decision, adminId: ctx.user!.id, note })
+  if (result.ok) {
+    const d = result.decided
+    if (!d) return { kind: 'accepted' }
+    return { kind: 'done', facts: { status: d.outcome === 'approved' ? 'APPROVED' : 'REJECTED', decidedBy: d.decidedBy, decidedAt: new Date(d.decidedAt), note: d.note } }
+  }
+  const refusal = result.refusal
+  if (refusal?.reason === 'paid_online') return { kind: 'paid_online' }
+  if (refusal?.reason === 'expired') return { kind: 'already', facts: { status: 'EXPIRED', decidedBy: null, decidedAt: new Date(refusal.expiredAt), note: null } }
+  if (refusal?.reason === 'already_decided') {
+    const status = refusal.decision === 'approved' ? 'APPROVED' : 'REJECTED'
+    return { kind: 'already', facts: { status, decidedBy: refusal.decidedBy, decidedAt: refusal.decidedAt ? new Date(refusal.decidedAt) : null, note: refusal.note } }
+  }
+  if (result.reason === 'no_answer') return { kind: 'no_answer' }
+  // No workflow (any more): the stored row says what is known.
+  const live = await livePayment(ctx, client, paymentId)
+  if (!live || live.status === 'PENDING') return { kind: 'not_found' }
+  return { kind: 'already', facts: factsOf(live) }
 }
 
 async function tellOutcome(ctx: BotContext, paymentId: number, outcome: Outcome, asText: boolean): Promise<void> {
@@ -92,8 +99,14 @@ async function tellOutcome(ctx: BotContext, paymentId: number, outcome: Outcome,
     if (asText) await ctx.reply(ctx.t.paidOnline)
     return
   }
-  if (outcome.kind === 'busy') {
+  if (outcome.kind === 'accepted') {
     await answer(ctx, ctx.t.decisionAccepted)
+    if (asText) await ctx.reply(ctx.t.decisionAccepted)
+    return
+  }
+  if (outcome.kind === 'no_answer') {
+    await answer(ctx, ctx.t.decisionNoAnswer, true)
+    if (asText) await ctx.reply(ctx.t.decisionNoAnswer)
     return
   }
   const f = outcome.facts

@@ -52,9 +52,18 @@ export async function cancelWaitingOrder(ctx: BotContext, orderId: number): Prom
   const last = await latestPaymentOfOrder(ctx.deps.db, order.id)
   if (last?.status === 'PENDING') return reply(ctx, ctx.t.orderUnderReview(order.id))
   await withTemporal(ctx, async (client) => {
-    await cancelOrder(ctx.deps.db, client, order.id, { reason: 'cancelled by the buyer in Telegram', actorUserId: user.id })
-    ctx.deps.logger.info('order-cancelled', { userId: user.id, orderId: order.id })
-    await show(ctx, ctx.t.orderCancelled(order.id))
+    const result = await cancelOrder(ctx.deps.db, client, order.id, { reason: 'cancelled by the buyer in Telegram', actorUserId: user.id })
+    ctx.deps.logger.info('order-cancelled', { userId: user.id, orderId: order.id, answer: result.ok ? (result.cancelled ? 'cancelled' : 'accepted') : result.reason })
+    if (result.ok) {
+      const refunded = result.cancelled?.refunded
+      if (!result.cancelled) return show(ctx, ctx.t.orderCancelling(order.id))
+      return show(ctx, refunded && refunded !== '0' ? ctx.t.orderCancelledRefunded(order.id, refunded) : ctx.t.orderCancelled(order.id))
+    }
+    const refusal = result.refusal
+    if (refusal?.reason === 'already_cancelled') return show(ctx, ctx.t.orderCancelled(order.id))
+    if (refusal?.reason === 'too_late') return show(ctx, ctx.t.orderCancelTooLate(order.id, refusal.state))
+    if (result.reason === 'no_answer') return show(ctx, ctx.t.orderCancelNoAnswer(order.id))
+    await reply(ctx, ctx.t.cancelled)
   })
 }
 

@@ -161,6 +161,11 @@ export function en(f: Format) {
     orderPlaced: (orderId: number) => html`🧾 Order #${orderId} placed.`,
     orderCancelled: (orderId: number) => html`✖️ Order #${orderId} was cancelled; nothing was charged.`,
     orderUnderReview: (orderId: number) => html`🧾 The receipt of order #${orderId} is being checked, so the order can no longer be cancelled here.`,
+    orderCancelledRefunded: (orderId: number, refunded: string) => html`✖️ Order #${orderId} was cancelled; ${f.money(refunded)} went back to your wallet.`,
+    orderCancelling: (orderId: number) => html`✖️ Order #${orderId} is being cancelled; anything paid goes back to your wallet.`,
+    orderCancelTooLate: (orderId: number, state: 'delivered' | 'refunded' | 'failed') =>
+      html`Too late to cancel order #${orderId}: it ${({ delivered: 'has been delivered', refunded: 'has been refunded', failed: 'has already failed' })[state]}.`,
+    orderCancelNoAnswer: (orderId: number) => html`⏳ Order #${orderId} did not answer in time, so it is not confirmed as cancelled. Look at your orders before trying again.`,
     cardInstructions: (c: CardFacts) =>
       lines(
         c.orderId !== null ? html`🧾 <b>Order #${c.orderId}</b> – pay by ${c.method}` : html`➕ <b>Top up</b> – pay by ${c.method}`,
@@ -317,7 +322,8 @@ export function en(f: Format) {
         note && html`Note: ${note}`,
       ),
     decisionDone: (status: DecisionStatus) => `${status === 'APPROVED' ? '✅' : '❌'} Payment ${decisionWord(status)}`,
-    decisionAccepted: 'Decision sent; it is being applied',
+    decisionAccepted: 'Decision taken; it is being applied',
+    decisionNoAnswer: 'The payment workflow did not answer in time, so the decision is not confirmed; look at the payment again before deciding again',
     alreadyDecided: (status: DecisionStatus, by: string | null, at: Date | null) =>
       status === 'EXPIRED'
         ? `Already expired${at ? ` at ${f.dateTime(at)}` : ''}`

@@ -106,6 +106,11 @@ export function fa(f: Format): Messages {
     orderPlaced: (orderId: number) => html`🧾 سفارش #${orderId} ثبت شد.`,
     orderCancelled: (orderId: number) => html`✖️ سفارش #${orderId} لغو شد؛ مبلغی برداشت نشد.`,
     orderUnderReview: (orderId: number) => html`🧾 رسید سفارش #${orderId} در حال بررسی است و دیگر نمی‌توان آن را از اینجا لغو کرد.`,
+    orderCancelledRefunded: (orderId: number, refunded: string) => html`✖️ سفارش #${orderId} لغو شد؛ ${f.money(refunded)} به کیف پول شما برگشت.`,
+    orderCancelling: (orderId: number) => html`✖️ سفارش #${orderId} در حال لغو است؛ هر مبلغی پرداخت شده به کیف پول شما برمی‌گردد.`,
+    orderCancelTooLate: (orderId: number, state: 'delivered' | 'refunded' | 'failed') =>
+      html`برای لغو سفارش #${orderId} دیر است: ${({ delivered: 'تحویل شده است', refunded: 'بازپرداخت شده است', failed: 'پیش‌تر ناموفق شده است' })[state]}.`,
+    orderCancelNoAnswer: (orderId: number) => html`⏳ سفارش #${orderId} به موقع پاسخ نداد، پس لغو آن تأیید نشده است. پیش از تلاش دوباره سفارش‌هایتان را ببینید.`,
     cardInstructions: (c: CardFacts) =>
       lines(
         c.orderId !== null ? html`🧾 <b>سفارش #${c.orderId}</b> – پرداخت با ${c.method}` : html`➕ <b>افزایش موجودی</b> – پرداخت با ${c.method}`,
@@ -260,6 +265,7 @@ export function fa(f: Format): Messages {
       ),
     decisionDone: (status: DecisionStatus) => `${status === 'APPROVED' ? '✅' : '❌'} پرداخت ${decisionWord(status)}`,
     decisionAccepted: 'تصمیم ثبت شد و در حال اعمال است',
+    decisionNoAnswer: 'گردش‌کار پرداخت به موقع پاسخ نداد، پس تصمیم تأیید نشده است؛ پیش از تصمیم دوباره پرداخت را دوباره ببینید',
     alreadyDecided: (status: DecisionStatus, by: string | null, at: Date | null) =>
       status === 'EXPIRED' ? `قبلاً منقضی شده${at ? ` در ${f.dateTime(at)}` : ''}` : `قبلاً توسط ${by ?? 'درگاه'}${at ? ` در ${f.dateTime(at)}` : ''} ${decisionWord(status)}`,
     paymentNotFound: 'این پرداخت وجود ندارد',

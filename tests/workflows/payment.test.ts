@@ -1,13 +1,24 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { WorkflowUpdateFailedError } from '@temporalio/client'
+import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { decidePayment, PaymentRefusedError, storeReceipt, submitPayment } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
+import { createUser } from '#db/users.ts'
 import { listPendingPayments as botPendingPayments } from '#db/telegram.ts'
 import { countPendingPayments } from '#db/web-dashboard.ts'
 import { listPendingPayments } from '#db/web-payments.ts'
-import { creditWatchStatusQuery, gatewayVerifiedSignal, paymentStatusQuery, type PaymentResult } from '#temporal/messages.ts'
+import {
+  creditWatchStatusQuery,
+  decidePaymentUpdate,
+  gatewayVerifiedSignal,
+  PAYMENT_DECISION_REFUSED,
+  paymentStatusQuery,
+  type PaymentDecisionRefusal,
+  type PaymentResult,
+} from '#temporal/messages.ts'
 import { creditWatchWorkflowId } from '#temporal/workflow-ids.ts'
 import { ADMIN_CHAT, ledgerEntries, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
 
@@ -29,6 +40,19 @@ async function submit(userId: number, amount: string, extra: { orderId?: number;
   return { ...submitted, handle: h.client.workflow.getHandle<() => Promise<PaymentResult>>(submitted.workflowId) }
 }
 
+/** The typed refusal of an update the workflow refused. */
+async function refusalOf(attempt: Promise<unknown>): Promise<PaymentDecisionRefusal> {
+  const error = await attempt.then(
+    () => expect.unreachable('the update was accepted'),
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError)
+  const cause = (error as WorkflowUpdateFailedError).cause
+  expect(cause).toBeInstanceOf(ApplicationFailure)
+  expect((cause as ApplicationFailure).type).toBe(PAYMENT_DECISION_REFUSED)
+  return (cause as ApplicationFailure).details![0] as PaymentDecisionRefusal
+}
+
 const wallet = async (userId: number) => h.db('wallets').where({ userId }).first('confirmed', 'pending', 'negativeSince')
 
 describe('payment approval', () => {
@@ -44,7 +68,13 @@ describe('payment approval', () => {
     })
 
     const decided = await decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId, note: 'seen on statement' })
-    expect(decided).toMatchObject({ ok: true, status: { status: 'APPROVED', decidedBy: h.adminId, note: 'seen on statement', balanceAfter: '250000' } })
+    expect(decided).toMatchObject({
+      ok: true,
+      message: `Payment #${payment.id} approved`,
+      decided: { paymentId: payment.id, outcome: 'approved', decidedBy: h.adminId, decidedAt: expect.any(String), note: 'seen on statement', balanceAfter: '250000' },
+    })
+    // The answer comes once the ledger has moved: the balance it names is already in the wallet.
+    expect(await wallet(userId)).toMatchObject({ confirmed: '250000', pending: '0' })
     expect(await handle.result()).toMatchObject({ status: 'APPROVED', remindersSent: 0 })
     expect(await wallet(userId)).toMatchObject({ confirmed: '250000', pending: '0' })
     expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED'])
@@ -52,7 +82,13 @@ describe('payment approval', () => {
     expect(h.telegram.messages('6001').map((m) => m.text)).toEqual([`Payment #${payment.id} (250,000 Toman) was approved.\nNote: seen on statement\nUsable credit: 250,000 Toman`])
 
     const again = await decidePayment(h.client, payment.id, { decision: 'reject', adminId: h.adminId })
-    expect(again).toMatchObject({ ok: false, reason: 'already_decided', message: expect.stringMatching(new RegExp(`^Payment #${payment.id} was already approved by admin #${h.adminId}`)) })
+    const decidedAt = decided.ok ? decided.decided?.decidedAt : undefined
+    expect(again).toMatchObject({
+      ok: false,
+      reason: 'already_decided',
+      refusal: { reason: 'already_decided', paymentId: payment.id, decision: 'approved', decidedBy: h.adminId, decidedAt, note: 'seen on statement' },
+      message: expect.stringMatching(new RegExp(`^Payment #${payment.id} was already approved by admin #${h.adminId} at `)),
+    })
   })
 
   test('rejecting a receipt an agent already sold on leaves the agent negative and starts the credit watch', async () => {
@@ -64,7 +100,7 @@ describe('payment approval', () => {
     await h.client.workflow.getHandle(placed.workflowId).result()
 
     const decided = await decidePayment(h.client, payment.id, { decision: 'reject', adminId: h.adminId, note: 'fake receipt' })
-    expect(decided).toMatchObject({ ok: true, status: { status: 'REJECTED', balanceAfter: '-120000' } })
+    expect(decided).toMatchObject({ ok: true, decided: { outcome: 'rejected', note: 'fake receipt', balanceAfter: '-120000' } })
     // No `handle.result()` here: waiting on a result lets the server skip time, and the watch's 24 h would pass.
     expect(await wallet(agentId)).toMatchObject({ confirmed: '-120000', pending: '0', negativeSince: expect.any(Date) })
 
@@ -103,7 +139,7 @@ describe('payment approval', () => {
     expect(h.telegram.messages('6002').map((m) => m.text)).toEqual([`Payment #${payment.id} (90,000 Toman) expired without a review.\nUsable credit: 0 Toman`])
 
     const late = await decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId })
-    expect(late).toMatchObject({ ok: false, reason: 'expired', message: expect.stringMatching(new RegExp(`^Payment #${payment.id} expired at .+ without a decision; it can no longer be approved or rejected$`)) })
+    expect(late).toMatchObject({ ok: false, reason: 'expired', refusal: { reason: 'expired', paymentId: payment.id }, message: expect.stringMatching(new RegExp(`^Payment #${payment.id} expired at .+ without a decision; it can no longer be approved or rejected$`)) })
     expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_EXPIRED'])
     expect(await decidePayment(h.client, 999_999, { decision: 'approve', adminId: h.adminId })).toMatchObject({ ok: false, reason: 'not_found' })
   })
@@ -122,6 +158,57 @@ describe('payment approval', () => {
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(2_900)
     const row = await h.db('notificationsSent').where('key', 'like', `payment-${payment.id}:submitted:%`).first()
     expect(row).toMatchObject({ status: 'sent', attempts: 2 })
+  })
+})
+
+describe('deciding a payment is an update with a validator', () => {
+  const updateEvents = async (handle: Awaited<ReturnType<typeof submit>>['handle']) =>
+    ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateCompletedEventAttributes)
+
+  test('a reject answers with the outcome once the pending credit is removed; a second decision is refused with the first', async () => {
+    const userId = await h.createCustomer('update-rejected', { telegramId: '6010' })
+    const { payment, handle } = await submit(userId, '40000')
+    await waitFor('the admins to be asked', () => h.telegram.messages(ADMIN_CHAT).some((m) => m.text.includes(`Payment #${payment.id}:`)))
+    // Telegram holds the payer's notice back for a while, so the workflow is still running when the second decision comes.
+    h.telegram.floodNext(1, 5, (_method, params) => String(params.chat_id) === '6010')
+    const rejected = await handle.executeUpdate(decidePaymentUpdate, { args: [{ decision: 'reject', adminId: h.adminId, note: 'no such transfer' }] })
+    expect(rejected).toEqual({ paymentId: payment.id, outcome: 'rejected', decidedBy: h.adminId, decidedAt: expect.any(String), note: 'no such transfer', balanceAfter: '0' })
+    expect(await wallet(userId)).toMatchObject({ confirmed: '0', pending: '0' })
+
+    const refusal = await refusalOf(handle.executeUpdate(decidePaymentUpdate, { args: [{ decision: 'approve', adminId: h.adminId, note: null }] }))
+    expect(refusal).toEqual({ reason: 'already_decided', paymentId: payment.id, decision: 'rejected', decidedBy: h.adminId, decidedAt: rejected.decidedAt, note: 'no such transfer' })
+    expect((await handle.describe()).status.name).toBe('RUNNING')
+    await expect(handle.executeUpdate(decidePaymentUpdate, { args: [{ decision: 'maybe' as 'approve', adminId: h.adminId, note: null }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError)
+    await handle.result()
+    expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_REJECTED'])
+    // A refused update leaves nothing in the history: one accepted and one completed update, the first.
+    expect(await updateEvents(handle)).toHaveLength(2)
+    expect(h.telegram.messages('6010').map((m) => m.text)).toEqual([`Payment #${payment.id} (40,000 Toman) was rejected.\nNote: no such transfer\nUsable credit: 0 Toman`])
+  })
+
+  test('two admins approving at the same moment: one gets approved, the other "already approved" by the first; one ledger entry', async () => {
+    const userId = await h.createCustomer('update-twice', { telegramId: '6011' })
+    const { payment, handle } = await submit(userId, '60000')
+    await waitFor('the admins to be asked', () => h.telegram.messages(ADMIN_CHAT).some((m) => m.text.includes(`Payment #${payment.id}:`)))
+    h.telegram.floodNext(1, 5, (_method, params) => String(params.chat_id) === '6011')
+    const secondAdmin = (await createUser(h.db, { username: 'second-admin', role: 'admin', locale: 'en' })).id
+    const answers = await Promise.all([
+      decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId }),
+      decidePayment(h.client, payment.id, { decision: 'approve', adminId: secondAdmin }),
+    ])
+    const won = answers.filter((a) => a.ok && a.decided)
+    const lost = answers.filter((a) => !a.ok)
+    expect(won).toHaveLength(1)
+    expect(lost).toHaveLength(1)
+    const winner = won[0]!.ok ? won[0]!.decided! : expect.unreachable()
+    expect(winner).toMatchObject({ outcome: 'approved', balanceAfter: '60000' })
+    expect([h.adminId, secondAdmin]).toContain(winner.decidedBy)
+    expect(lost[0]).toMatchObject({ reason: 'already_decided', refusal: { decision: 'approved', decidedBy: winner.decidedBy, decidedAt: winner.decidedAt } })
+    // Both answers came from the running workflow (its validator), not from the status of a closed one.
+    expect((await handle.describe()).status.name).toBe('RUNNING')
+    expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED'])
+    expect(await h.db('payments').where({ id: payment.id }).first()).toMatchObject({ status: 'APPROVED', decidedBy: winner.decidedBy })
+    await handle.result()
   })
 })
 
@@ -150,10 +237,14 @@ describe('a gateway (Zarinpal) payment', () => {
     expect(refused).toEqual({
       ok: false,
       reason: 'paid_online',
+      refusal: { reason: 'paid_online', paymentId: payment.id },
       message: `Payment #${payment.id} is paid online; it is confirmed by the gateway, not by an admin`,
-      status: expect.objectContaining({ status: 'PENDING', confirmedBy: 'gateway' }),
     })
-    // Even a decision signalled straight to the workflow is ignored.
+    expect(await refusalOf(handle.executeUpdate(decidePaymentUpdate, { args: [{ decision: 'approve', adminId: h.adminId, note: null }] }))).toEqual({
+      reason: 'paid_online',
+      paymentId: payment.id,
+    })
+    // Even a decision signalled straight to the workflow (the signal of workflows started before the update) is ignored.
     await handle.signal('decidePayment', { decision: 'reject', adminId: h.adminId, note: 'no' })
     expect(await handle.query(paymentStatusQuery)).toMatchObject({ status: 'PENDING' })
 

@@ -60,7 +60,7 @@ describe('refuseDecision', () => {
     decision: null,
     decidedAt: null,
     closed: false,
-    status: { status: 'PENDING', decidedBy: null, decidedAt: null, expiresAt: '2026-01-04T00:00:00.000Z' },
+    status: { status: 'PENDING', decidedBy: null, decidedAt: null, expiresAt: '2026-01-04T00:00:00.000Z', note: 'payer note' },
   }
   it('lets the first decision on a waiting receipt through, also before the payment is loaded', () => {
     expect(refuseDecision(waiting)).toBeNull()
@@ -68,7 +68,7 @@ describe('refuseDecision', () => {
   })
   it('refuses a second decision with the first one: how, by whom and when', () => {
     const taken = { ...waiting, decision: { decision: 'reject' as const, adminId: 3, note: 'fake' }, decidedAt: '2026-01-01T10:00:00.000Z' }
-    expect(refuseDecision(taken)).toEqual({ reason: 'already_decided', paymentId: 7, decision: 'rejected', decidedBy: 3, decidedAt: '2026-01-01T10:00:00.000Z' })
+    expect(refuseDecision(taken)).toEqual({ reason: 'already_decided', paymentId: 7, decision: 'rejected', decidedBy: 3, decidedAt: '2026-01-01T10:00:00.000Z', note: 'fake' })
     expect(refuseDecision({ ...taken, decision: { decision: 'approve', adminId: 0, note: 'gateway ref 1' } })).toMatchObject({ decision: 'approved', decidedBy: null })
   })
   it('refuses any decision on a gateway payment, decided or not', () => {
@@ -83,6 +83,7 @@ describe('refuseDecision', () => {
       decision: 'approved',
       decidedBy: 4,
       decidedAt: null,
+      note: 'payer note',
     })
   })
 })

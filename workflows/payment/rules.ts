@@ -40,7 +40,7 @@ export interface DecisionState {
   decidedAt: string | null
   /** The decision went to the ledger, or the payment expired or was finished before the workflow ran. */
   closed: boolean
-  status: Pick<PaymentStatus, 'status' | 'decidedBy' | 'decidedAt' | 'expiresAt'>
+  status: Pick<PaymentStatus, 'status' | 'decidedBy' | 'decidedAt' | 'expiresAt' | 'note'>
 }
 
 /**
@@ -57,12 +57,14 @@ export function refuseDecision(state: DecisionState): PaymentDecisionRefusal | n
       decision: state.decision.decision === 'approve' ? 'approved' : 'rejected',
       decidedBy: state.decision.adminId > 0 ? state.decision.adminId : null,
       decidedAt: state.decidedAt,
+      note: state.decision.note,
     }
   }
   if (!state.closed) return null
   const { status } = state
   if (status.status === 'APPROVED' || status.status === 'REJECTED') {
-    return { reason: 'already_decided', paymentId, decision: status.status === 'APPROVED' ? 'approved' : 'rejected', decidedBy: status.decidedBy, decidedAt: status.decidedAt }
+    const decision = status.status === 'APPROVED' ? 'approved' : 'rejected'
+    return { reason: 'already_decided', paymentId, decision, decidedBy: status.decidedBy, decidedAt: status.decidedAt, note: status.note }
   }
   return { reason: 'expired', paymentId, expiredAt: status.expiresAt }
 }

@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { decidePayment } from '#db/payments.ts'
+import { usernameOf } from '#db/users.ts'
 import { getQueuePayment, listDecidedPayments, listPendingPayments, type QueuePayment } from '#db/web-payments.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
@@ -30,9 +31,9 @@ const DecisionSchema = z
 type Result = { ok: boolean; paymentId?: number; message: string; kind: 'success' | 'error' | 'warning' | 'info'; errors?: Record<string, string> }
 
 /**
- * Approve or reject: the decision is a signal to the payment's workflow (`payment-<id>`), which moves the
- * ledger, tells the payer and resumes a waiting order. The answer shown is the workflow's own, read back
- * with its status query; a payment already decided or expired gets that answer, not an error page.
+ * Approve or reject: the decision is an update of the payment's workflow (`payment-<id>`), which moves the
+ * ledger, tells the payer and resumes a waiting order. The answer shown is the workflow's own: approved with the
+ * payer's new balance, or refused (already decided by whom and when, expired, paid online), never an error page.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, t, fmt } = await adminAction(request, context)
@@ -47,7 +48,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const statusLabel = (s: QueuePayment['status']) => t.payments.statuses[s]
   if (payment.methodKind === 'ZARINPAL') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.paidOnline })
   if (payment.status !== 'PENDING') {
-    return data<Result>({ ok: false, paymentId, kind: 'info', message: payment.status === 'EXPIRED' ? t.payments.expired : t.payments.alreadyDecided(statusLabel(payment.status)) })
+    if (payment.status === 'EXPIRED') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.expired })
+    const decidedAt = payment.decidedAt ? fmt.dateTime(payment.decidedAt) : null
+    return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.alreadyDecided(statusLabel(payment.status), payment.decidedByUsername, decidedAt) })
   }
 
   const outcome = await withTemporal(context, (client) =>
@@ -60,23 +63,24 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const result = outcome.value
   await audit(request, context, user.id, `payment.${intent}`, { type: 'payment', id: paymentId }, {
     note: note || null,
-    answer: result.ok ? result.status.status : result.reason,
+    answer: result.ok ? (result.decided?.outcome ?? 'accepted') : result.reason,
     amount: payment.amount.toString(),
     payerUserId: payment.userId,
   })
   if (result.ok) {
-    if (result.status.status === 'APPROVED') {
-      const balance = result.status.balanceAfter
-      return data<Result>({ ok: true, paymentId, kind: 'success', message: balance !== null ? t.payments.approved(fmt.money(balance)) : t.payments.approvedNoBalance })
-    }
-    if (result.status.status === 'REJECTED') return data<Result>({ ok: true, paymentId, kind: 'success', message: t.payments.rejected })
-    return data<Result>({ ok: true, paymentId, kind: 'info', message: t.payments.stillPending })
+    if (!result.decided) return data<Result>({ ok: true, paymentId, kind: 'info', message: t.payments.stillPending })
+    if (result.decided.outcome === 'approved') return data<Result>({ ok: true, paymentId, kind: 'success', message: t.payments.approved(fmt.money(result.decided.balanceAfter)) })
+    return data<Result>({ ok: true, paymentId, kind: 'success', message: t.payments.rejected })
   }
-  if (result.reason === 'paid_online') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.paidOnline })
-  if (result.reason === 'expired') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.expired })
-  if (result.reason === 'already_decided' && result.status) {
-    return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.alreadyDecided(statusLabel(result.status.status)) })
+  const refusal = result.refusal
+  if (refusal?.reason === 'paid_online') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.paidOnline })
+  if (refusal?.reason === 'expired') return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.expired })
+  if (refusal?.reason === 'already_decided') {
+    const by = refusal.decidedBy === null ? null : ((await usernameOf(context.db, refusal.decidedBy)) ?? null)
+    const status = statusLabel(refusal.decision === 'approved' ? 'APPROVED' : 'REJECTED')
+    return data<Result>({ ok: false, paymentId, kind: 'info', message: t.payments.alreadyDecided(status, by, refusal.decidedAt ? fmt.dateTime(refusal.decidedAt) : null) })
   }
+  if (result.reason === 'no_answer') return data<Result>({ ok: false, paymentId, kind: 'warning', message: t.payments.noAnswer }, { status: 503 })
   return data<Result>({ ok: false, paymentId, kind: 'warning', message: t.payments.noWorkflow })
 }
 

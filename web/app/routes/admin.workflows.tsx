@@ -1,11 +1,13 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { WorkflowNotFoundError } from '@temporalio/client'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import { cancelOrder } from '#db/orders.ts'
+import { cancelOrder, type CancelOrderResult } from '#db/orders.ts'
+import { usernameOf } from '#db/users.ts'
 import { findTextProblem } from '#domain/text.ts'
 import { retryNowSignal } from '#temporal/messages.ts'
 import { parseWorkflowId } from '#temporal/workflow-ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
+import type { Dictionary, Formatters } from '~/i18n/index.ts'
 import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader, StatusBadge } from '~/components/page.tsx'
 import { adminAction } from '~/utils/admin.server.ts'
@@ -49,8 +51,24 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 type Result = { ok: boolean; message: string; errors?: Record<string, string>; workflowId?: string }
 
+/** The workflow's answer to cancel-with-refund, in the admin's language. */
+async function cancelAnswer(context: ActionFunctionArgs['context'], result: CancelOrderResult, t: Dictionary, fmt: Formatters): Promise<string> {
+  if (result.ok) {
+    if (!result.cancelled) return t.workflows.cancelAccepted
+    return result.cancelled.refunded === '0' ? t.workflows.cancelledNothingCharged : t.workflows.cancelled(fmt.money(result.cancelled.refunded))
+  }
+  const refusal = result.refusal
+  if (refusal?.reason === 'already_cancelled') {
+    const by = refusal.cancelledBy === null ? null : ((await usernameOf(context.db, refusal.cancelledBy)) ?? null)
+    return t.workflows.alreadyCancelled(by, refusal.cancelledAt ? fmt.dateTime(refusal.cancelledAt) : null)
+  }
+  if (refusal?.reason === 'too_late') return t.workflows.tooLate(t.orders.statuses[refusal.state].toLocaleLowerCase())
+  if (result.reason === 'no_answer') return t.workflows.noAnswer
+  return t.workflows.notRunning
+}
+
 export async function action({ request, context }: ActionFunctionArgs) {
-  const { user, form, intent, t } = await adminAction(request, context)
+  const { user, form, intent, t, fmt } = await adminAction(request, context)
   const workflowId = String(form.get('workflowId') ?? '').trim()
   if (!workflowId) throw new Response('workflowId is required', { status: 400 })
   if (workflowId.length > 1000 || findTextProblem(workflowId, 'singleLine')) throw new Response(t.errors.invalid, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
@@ -81,8 +99,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       }
       if (intent === 'cancel') {
         const result = await cancelOrder(context.db, client, Number(parsedId!.key), { reason: `cancelled by admin ${user.username}`, actorUserId: user.id })
-        await audit(request, context, user.id, 'workflow.cancel_refund', { type: 'workflow', id: workflowId }, { ok: result.ok })
-        return result.ok ? { ok: true, message: t.workflows.cancelled, workflowId } : { ok: false, message: t.workflows.notRunning, workflowId }
+        await audit(request, context, user.id, 'workflow.cancel_refund', { type: 'workflow', id: workflowId }, { ok: result.ok, answer: result.ok ? (result.cancelled ? 'cancelled' : 'accepted') : result.reason })
+        return { ok: result.ok, message: await cancelAnswer(context, result, t, fmt), workflowId }
       }
       const reason = String(form.get('reason')).trim()
       await handle.terminate(`${reason} (admin ${user.username})`)
