@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { approveCharge, expireCharge, getWallet, LedgerError, rejectCharge, submitPendingCharge, type LedgerResult, type LedgerResultJson } from '#db/ledger.ts'
 import { InvalidAmountError } from '#domain/money.ts'
+import { storableText } from '#domain/text.ts'
 import { getPayment, recordPaymentDecision } from '#db/payments.ts'
 import type { PaymentStatus as PaymentRowStatus, Role } from '#db/models.ts'
 import { paymentOutcomeSignal, type PaymentStatus } from '#temporal/messages.ts'
@@ -77,12 +78,14 @@ export function createPaymentActivities(deps: ResolvedDeps) {
       const payment = await getPayment(db, input.paymentId)
       if (!payment) throw ApplicationFailure.create({ type: 'NotFound', message: `Payment ${input.paymentId} does not exist`, nonRetryable: true })
       const base = { userId: payment.userId, amount: String(payment.amount), paymentId: payment.id, idempotencyKey: input.idempotencyKey }
+      // The decision is taken already: its note is stored as storable text rather than refused and retried forever.
+      const note = input.note === null ? null : storableText(input.note)
       const result = await moveMoney(deps, () => {
-        if (input.outcome === 'APPROVED') return approveCharge(db, { ...base, actorUserId: input.adminId, note: input.note })
-        if (input.outcome === 'REJECTED') return rejectCharge(db, { ...base, actorUserId: input.adminId, note: input.note })
+        if (input.outcome === 'APPROVED') return approveCharge(db, { ...base, actorUserId: input.adminId, note })
+        if (input.outcome === 'REJECTED') return rejectCharge(db, { ...base, actorUserId: input.adminId, note })
         return expireCharge(db, base)
       })
-      await recordPaymentDecision(db, payment.id, { status: input.outcome, decidedBy: input.adminId, note: input.note })
+      await recordPaymentDecision(db, payment.id, { status: input.outcome, decidedBy: input.adminId, note })
       await publish(deps, input.workflowId, { ...input.status, balanceAfter: result.usable })
       return result
     },

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { breaksCustomerFloor, decideDebit, negativeTransition, spendableCredit, usableCredit, type Balances, type WalletRole } from '#domain/credit.ts'
 import { formatMoney, InvalidAmountError, parseMoney, parsePositiveMoney, type Money, type MoneyInput } from '#domain/money.ts'
+import { findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import type { Db } from './knex.ts'
 
 /**
@@ -311,6 +312,8 @@ export async function adjustManual(db: Db, input: AdjustManualInput): Promise<Le
   if (amount === 0n) throw new InvalidAmountError('a manual adjustment must not be zero', input.amount)
   const note = typeof input.note === 'string' ? input.note.trim() : ''
   if (note === '') throw new InvalidLedgerInputError('note', 'A manual adjustment needs a note saying why')
+  const problem = findTextProblem(note, 'multiLine')
+  if (problem) throw new InvalidLedgerInputError('note', `The note ${TEXT_PROBLEM_MESSAGES[problem]}`)
   if (!Number.isSafeInteger(input.actorUserId) || input.actorUserId <= 0) {
     throw new InvalidLedgerInputError('actorUserId', 'A manual adjustment needs the id of the admin who makes it')
   }

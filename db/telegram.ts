@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { Client } from '@temporalio/client'
+import { findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { WORKFLOW_TYPES } from '#temporal/messages.ts'
 import { broadcastWorkflowId } from '#temporal/workflow-ids.ts'
@@ -282,6 +283,8 @@ export async function startBroadcast(
 ): Promise<{ broadcast: Broadcast; workflowId: string; recipients: number }> {
   const text = input.text.trim()
   if (text === '' || text.length > 4000) throw new BroadcastRefusedError('The message must be 1–4000 characters')
+  const problem = findTextProblem(text, 'multiLine')
+  if (problem) throw new BroadcastRefusedError(`The message ${TEXT_PROBLEM_MESSAGES[problem]}`)
   const admin = await db('users').where({ id: input.createdBy }).first('role', 'status')
   if (admin?.role !== 'admin' || admin.status !== 'active') throw new BroadcastRefusedError(`User ${input.createdBy} is not an active admin`)
   const recipients = await countAudience(db, input.audience, input.segment ?? {})

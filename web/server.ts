@@ -75,6 +75,26 @@ function safeOrigin(url: string): string {
   }
 }
 
+/**
+ * Under /api/ every answer has the API's JSON error shape, also for a path no route can match: one with a
+ * malformed percent-escape (`%E0%A4%A`) or an encoded control character (`%0d%0a`).
+ */
+export function apiPathGuard(req: Request, res: Response, next: NextFunction) {
+  if (!req.path.startsWith('/api/')) return next()
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(req.path)
+  } catch {
+    decoded = '\u0000'
+  }
+  // eslint-disable-next-line no-control-regex -- a control character in a path is what is refused here
+  if (!/[\u0000-\u001f\u007f]/.test(decoded)) return next()
+  res
+    .status(404)
+    .set('Cache-Control', 'no-store')
+    .json({ error: { code: 'NOT_FOUND', message: `No endpoint ${req.method} at this path (a malformed percent-escape or a control character); see /api/v1/openapi.json` } })
+}
+
 function securityHeaders(_req: Request, res: Response, next: NextFunction) {
   res.setHeader('X-Content-Type-Options', 'nosniff')
   res.setHeader('Referrer-Policy', 'same-origin')
@@ -103,6 +123,7 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
   options.mountRoutes?.(app)
 
   app.use(securityHeaders)
+  app.use(apiPathGuard)
   app.use(sameOriginGuard(env.PUBLIC_URL))
 
   let vite: ViteDevServer | undefined

@@ -83,7 +83,7 @@ export function asciiDigits(text: string): string {
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 
 /** The text problems of domain/text.ts as keys of the `errors` dictionary. */
-const TEXT_ERRORS: Record<TextProblem, ErrorKey> = { controlCharacter: 'controlCharacter', bidiControl: 'bidiControl', brokenText: 'brokenText' }
+const TEXT_ERRORS: Record<TextProblem, 'controlCharacter' | 'bidiControl' | 'brokenText'> = { controlCharacter: 'controlCharacter', bidiControl: 'bidiControl', brokenText: 'brokenText' }
 
 /**
  * A text query parameter (a search box, a filter), trimmed and cut to `max`; undefined when absent or blank. Text
