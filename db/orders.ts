@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client'
 import { z } from 'zod'
 import { decideDebit } from '#domain/credit.ts'
 import { formatMoney, type Money } from '#domain/money.ts'
+import { MAX_ID } from '#domain/ids.ts'
 import { priceForRole } from '#domain/pricing.ts'
+import { multiLineText, nameText, singleLineText } from '#domain/text.ts'
 import {
   cancelOrderUpdate,
   ORDER_CANCEL_REFUSED,
@@ -53,15 +55,15 @@ export class OrderRefusedError extends Error {
 
 export const PlaceOrderInputSchema = z
   .object({
-    userId: z.number().int().positive(),
-    planId: z.number().int().positive(),
-    locationId: z.number().int().positive().nullish(),
+    userId: z.number().int().positive().max(MAX_ID),
+    planId: z.number().int().positive().max(MAX_ID),
+    locationId: z.number().int().positive().max(MAX_ID).nullish(),
     payMethod: z.enum(['wallet', 'receipt', 'zarinpal']).default('wallet'),
     kind: z.enum(['new', 'renew', 'extend']).default('new'),
-    accountId: z.number().int().positive().nullish(),
-    idempotencyKey: z.string().trim().min(1).max(200).nullish(),
-    requestedUsername: z.string().trim().max(64).nullish(),
-    note: z.string().trim().max(500).nullish(),
+    accountId: z.number().int().positive().max(MAX_ID).nullish(),
+    idempotencyKey: singleLineText({ max: 200 }).nullish(),
+    requestedUsername: nameText({ min: 0, max: 64 }).nullish(),
+    note: multiLineText({ min: 0, max: 500 }).nullish(),
   })
   .superRefine((v, ctx) => {
     if (v.kind !== 'new' && !v.accountId) ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'A renewal needs the account to renew' })

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { z } from 'zod'
+import { MAX_ID } from '#domain/ids.ts'
 import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
+import { multiLineText } from '#domain/text.ts'
 import {
   decidePaymentUpdate,
   PAYMENT_DECISION_REFUSED,
@@ -67,12 +69,12 @@ export async function storeReceipt(bytes: Buffer, options: ReceiptStorageOptions
 }
 
 export const SubmitPaymentInputSchema = z.object({
-  userId: z.number().int().positive(),
-  methodId: z.number().int().positive(),
+  userId: z.number().int().positive().max(MAX_ID),
+  methodId: z.number().int().positive().max(MAX_ID),
   amount: z.union([z.string(), z.bigint(), z.number()]),
-  orderId: z.number().int().positive().nullish(),
+  orderId: z.number().int().positive().max(MAX_ID).nullish(),
   receipt: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), mime: z.string().min(1) }).nullish(),
-  note: z.string().trim().max(500).nullish(),
+  note: multiLineText({ min: 0, max: 500 }).nullish(),
 })
 export type SubmitPaymentInput = z.input<typeof SubmitPaymentInputSchema>
 

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { Composer, InlineKeyboard } from 'grammy'
 import { decidePayment } from '#db/payments.ts'
 import { countAudience, getPaymentView, listPendingPayments, startBroadcast, userLabel } from '#db/telegram.ts'
+import { findTextProblem } from '#domain/text.ts'
 import { paymentStatusQuery, type PaymentStatus } from '#temporal/messages.ts'
 import { paymentWorkflowId } from '#temporal/workflow-ids.ts'
 import type { BotContext } from '../context.ts'
@@ -146,7 +147,7 @@ adminFeature.on('message', async (ctx, next) => {
     return next()
   }
   const note = ctx.message.text?.trim() ?? ''
-  if (note === '' || note.length > 300) return reply(ctx, ctx.t.rejectReasonInvalid)
+  if (note === '' || note.length > 300 || findTextProblem(note, 'multiLine')) return reply(ctx, ctx.t.rejectReasonInvalid)
   ctx.session.step = undefined
   await withTemporal(ctx, async (client) => {
     const outcome = await decide(ctx, client, step.paymentId, 'reject', note)
@@ -217,7 +218,7 @@ privateChat.on('message', async (ctx, next) => {
     return next()
   }
   const text = ctx.message.text?.trim() ?? ''
-  if (text === '' || text.length > 4000) return reply(ctx, ctx.t.broadcastTextInvalid)
+  if (text === '' || text.length > 4000 || findTextProblem(text, 'multiLine')) return reply(ctx, ctx.t.broadcastTextInvalid)
   const count = await countAudience(ctx.deps.db, step.audience)
   ctx.session.step = { kind: 'broadcast_confirm', audience: step.audience, text }
   await reply(ctx, ctx.t.broadcastConfirm(step.audience, count, text), new InlineKeyboard().text(ctx.t.btnSendBroadcast, 'bc:send').text(ctx.t.btnCancel, MENU.home))
