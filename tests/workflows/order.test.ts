@@ -1,9 +1,9 @@
-import { WorkflowFailedError } from '@temporalio/client'
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adjustWallet, submitPayment, decidePayment } from '#db/payments.ts'
-import { OrderRefusedError, placeOrder } from '#db/orders.ts'
-import { cancelOrderSignal, orderStatusQuery, ORDER_FAILED, type OrderResult } from '#temporal/messages.ts'
+import { cancelOrder, OrderRefusedError, placeOrder } from '#db/orders.ts'
+import { cancelOrderUpdate, ORDER_CANCEL_REFUSED, orderStatusQuery, ORDER_FAILED, type OrderCancelRefusal, type OrderResult } from '#temporal/messages.ts'
 import { lastStatusKey } from '#activities/notifications.ts'
 import { GB, ledgerEntries, panelUsers, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
 
@@ -65,7 +65,7 @@ describe('order-to-provision, paying by receipt', () => {
     const { payment, workflowId } = await submitPayment(h.db, h.client, { userId, methodId: method.id, amount: '150000', orderId: row.id })
     h.started.add(workflowId)
     const decided = await decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId, note: 'ok' })
-    expect(decided).toMatchObject({ ok: true, status: { status: 'APPROVED', decidedBy: h.adminId } })
+    expect(decided).toMatchObject({ ok: true, decided: { outcome: 'approved', decidedBy: h.adminId } })
 
     const result = await handle.result()
     expect(result.outcome).toBe('delivered')
@@ -173,7 +173,16 @@ describe('order-to-provision, failures and compensation', () => {
       const seen = h.marzban.requests.length
       const { order: row, handle } = await order(customerId)
       await waitFor('the create to reach the panel', () => h.marzban.requests.slice(seen).some((r) => r.method === 'POST' && r.path === '/api/user'))
-      await handle.signal(cancelOrderSignal, { reason: 'changed my mind', actorUserId: customerId })
+      // The answer comes once the debit is back in the wallet, before the panel clean-up.
+      const cancelled = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind', actorUserId: customerId }] })
+      expect(cancelled).toEqual({ orderId: row.id, outcome: 'cancelled', refunded: '150000', reason: 'changed my mind', cancelledBy: customerId, cancelledAt: expect.any(String) })
+      expect((await ledgerEntries(h.db, { referenceType: 'order', referenceId: row.id })).map((e) => e.type)).toEqual(['ORDER_DEBIT', 'ORDER_REFUND'])
+      // A second cancel, by someone else, is refused by the validator with the first one.
+      const again = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'admin', actorUserId: h.adminId }] }).catch((e: unknown) => e)
+      expect(again).toBeInstanceOf(WorkflowUpdateFailedError)
+      const cause = (again as WorkflowUpdateFailedError).cause as ApplicationFailure
+      expect(cause.type).toBe(ORDER_CANCEL_REFUSED)
+      expect(cause.details?.[0]).toEqual({ reason: 'already_cancelled', orderId: row.id, cancelledBy: customerId, cancelledAt: cancelled.cancelledAt } satisfies OrderCancelRefusal)
       const result = await handle.result()
       expect(result).toMatchObject({ outcome: 'cancelled', refunded: '150000', accountId: null, reason: 'changed my mind' })
       expect(panelUsers(h.marzban).find((u) => u.username === `fp_${row.id}`)).toBeUndefined()
@@ -184,6 +193,52 @@ describe('order-to-provision, failures and compensation', () => {
     } finally {
       h.marzban.latencyMs = 0
     }
+  })
+})
+
+describe('cancelling an order', () => {
+  const refusalOf = async (attempt: Promise<unknown>): Promise<OrderCancelRefusal> => {
+    const error = await attempt.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError)
+    const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure
+    expect(cause.type).toBe(ORDER_CANCEL_REFUSED)
+    return cause.details![0] as OrderCancelRefusal
+  }
+
+  test('an order waiting for its receipt is cancelled at once with nothing charged; a second cancel says it already is', async () => {
+    const userId = await h.createCustomer('cancel-waiting')
+    const { order: row, handle } = await order(userId, { payMethod: 'receipt' })
+    await waitFor('order to wait for its payment', async () => (await handle.query(orderStatusQuery)).step === 'awaiting_payment')
+    const cancelled = await cancelOrder(h.db, h.client, row.id, { reason: 'no receipt after all', actorUserId: userId })
+    expect(cancelled).toMatchObject({ ok: true, cancelled: { orderId: row.id, outcome: 'cancelled', refunded: '0', cancelledBy: userId }, message: `Order ${row.id} cancelled; nothing had been charged` })
+    expect(await h.db('orders').where({ id: row.id }).first()).toMatchObject({ status: 'cancelled' })
+    expect(await handle.result()).toMatchObject({ outcome: 'cancelled', refunded: '0', reason: 'no receipt after all' })
+    // The workflow has closed: the answer comes from the order's row.
+    expect(await cancelOrder(h.db, h.client, row.id, { reason: 'again', actorUserId: h.adminId })).toMatchObject({
+      ok: false,
+      reason: 'already_cancelled',
+      refusal: { reason: 'already_cancelled', orderId: row.id },
+    })
+    expect(await cancelOrder(h.db, h.client, 999_999, { reason: 'none', actorUserId: h.adminId })).toMatchObject({ ok: false, reason: 'not_found' })
+  })
+
+  test('from delivery on a cancel is too late: refused by the running workflow, and by the row once it has closed', async () => {
+    await fund(customerId, '150000')
+    // The buyer's delivery notice is held back, so the workflow is still running after the delivery.
+    h.telegram.floodNext(1, 5, (_method, params) => String(params.chat_id) === CUSTOMER_CHAT)
+    const { order: row, handle } = await order(customerId)
+    await waitFor('the delivery', async () => (await h.db('orders').where({ id: row.id }).first()).status === 'delivered')
+    const refusal = await refusalOf(handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'too late', actorUserId: customerId }] }))
+    expect(refusal).toEqual({ reason: 'too_late', orderId: row.id, state: 'delivered' })
+    expect((await handle.describe()).status.name).toBe('RUNNING')
+    expect(await handle.result()).toMatchObject({ outcome: 'delivered' })
+    expect(await cancelOrder(h.db, h.client, row.id, { reason: 'too late', actorUserId: customerId })).toMatchObject({
+      ok: false,
+      reason: 'too_late',
+      refusal: { reason: 'too_late', orderId: row.id, state: 'delivered' },
+      message: `Too late: order ${row.id} is already delivered; it cannot be cancelled`,
+    })
+    expect((await ledgerEntries(h.db, { referenceType: 'order', referenceId: row.id })).map((e) => e.type)).toEqual(['ORDER_DEBIT'])
   })
 })
 
