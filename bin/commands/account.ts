@@ -40,7 +40,7 @@ const del: Command = {
         return 0
       }
       return withCliTemporal(async (client) => {
-        const { workflowId } = await requestRefund(db, client, { accountId, requestedBy: actor.id, reason: optionalFlag(flags, 'reason') ?? 'deleted from the command line' })
+        const { workflowId } = await requestRefund(db, client, { accountId, requestedBy: actor.id, reason: optionalFlag(flags, 'reason', 'singleLine') ?? 'deleted from the command line' })
         // A panel that is away holds the refund back (money never returns for a working account): do not wait forever.
         const result = await Promise.race([
           client.workflow.getHandle<() => Promise<RefundResult>>(workflowId).result(),

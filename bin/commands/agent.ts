@@ -11,7 +11,7 @@ const create: Command = {
     const username = requireFlag(flags, 'username')
     const password = requireFlag(flags, 'password')
     const maxRaw = optionalFlag(flags, 'max-accounts')
-    if (maxRaw !== undefined && !/^[0-9]+$/.test(maxRaw)) throw new UsageError(`--max-accounts must be a whole number (got "${maxRaw}")`)
+    if (maxRaw !== undefined && !/^[0-9]{1,7}$/.test(maxRaw)) throw new UsageError(`--max-accounts must be a whole number (got "${maxRaw}")`)
     const locations = (optionalFlag(flags, 'locations') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
     return withCliDatabase(flags, 'agent create', async (db) => {
       try {
@@ -19,10 +19,10 @@ const create: Command = {
           const created = await createUser(trx, { username, password, role: 'agent', locale: 'fa' })
           await trx('agents').insert({
             userId: created.id,
-            firstName: optionalFlag(flags, 'first-name') ?? username,
-            lastName: optionalFlag(flags, 'last-name') ?? '',
+            firstName: optionalFlag(flags, 'first-name', 'name') ?? username,
+            lastName: optionalFlag(flags, 'last-name', 'name') ?? '',
             phone: optionalFlag(flags, 'phone') ?? null,
-            shopName: optionalFlag(flags, 'shop') ?? null,
+            shopName: optionalFlag(flags, 'shop', 'name') ?? null,
             maxActiveAccounts: maxRaw === undefined ? null : Number(maxRaw),
           })
           for (const code of locations) {

@@ -1,4 +1,5 @@
 import { checkLedger } from '#db/ledger.ts'
+import { parseId } from '#domain/ids.ts'
 import { optionalFlag, UsageError, type Command } from '../cli.ts'
 import { withCliDatabase } from './db.ts'
 
@@ -10,8 +11,8 @@ const check: Command = {
     const userFlag = optionalFlag(flags, 'user')
     let userId: number | undefined
     if (userFlag !== undefined) {
-      userId = Number(userFlag)
-      if (!Number.isSafeInteger(userId) || userId <= 0) throw new UsageError(`--user must be a user id, got "${userFlag}"`)
+      userId = parseId(userFlag) ?? undefined
+      if (userId === undefined) throw new UsageError(`--user must be a user id, got "${userFlag}"`)
     }
     return withCliDatabase(flags, 'ledger check', async (db) => {
       const result = await checkLedger(db, userId)

@@ -14,6 +14,7 @@ import {
   type PanelRow,
 } from '#db/panels.ts'
 import type { Db } from '#db/knex.ts'
+import { parseId } from '#domain/ids.ts'
 import { optionalFlag, requireFlag, UsageError, type Command, type Flags } from '../cli.ts'
 import { withCliDatabase } from './db.ts'
 
@@ -40,7 +41,7 @@ function settingsFromFlags(type: PanelType, flags: Flags): Record<string, unknow
   const settings: Record<string, unknown> = {}
   if (type === '3x-ui') {
     if (inbound === undefined) throw new UsageError('3x-ui panels need --inbound <id>: the id of the inbound new clients are added to')
-    if (!/^[1-9][0-9]*$/.test(inbound)) throw new UsageError(`--inbound for a 3x-ui panel is the inbound id, a positive number (got "${inbound}")`)
+    if (parseId(inbound) === null) throw new UsageError(`--inbound for a 3x-ui panel is the inbound id, a positive number (got "${inbound}")`)
     settings.inboundId = Number(inbound)
     if (publicHost) settings.publicHost = publicHost
   } else {
@@ -54,7 +55,7 @@ function settingsFromFlags(type: PanelType, flags: Flags): Record<string, unknow
 function capacityFlag(flags: Flags): number | undefined {
   const raw = optionalFlag(flags, 'capacity')
   if (raw === undefined) return undefined
-  if (!/^[0-9]+$/.test(raw)) throw new UsageError(`--capacity must be a whole number of accounts (got "${raw}")`)
+  if (!/^[0-9]{1,8}$/.test(raw)) throw new UsageError(`--capacity must be a whole number of accounts (got "${raw}")`)
   return Number(raw)
 }
 
@@ -72,7 +73,7 @@ const add: Command = {
   summary: 'Register a panel (credentials are stored encrypted)',
   async run({ flags, out }) {
     const type = panelType(flags)
-    const name = requireFlag(flags, 'name')
+    const name = requireFlag(flags, 'name', 'name')
     const url = requireFlag(flags, 'url')
     const username = requireFlag(flags, 'username')
     const password = requireFlag(flags, 'password')

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { getEnv } from '#config/env.ts'
 import { decidePayment, PaymentRefusedError, storeReceipt, submitPayment } from '#db/payments.ts'
+import { parseId } from '#domain/ids.ts'
 import { optionalFlag, requireFlag, UsageError, type Command } from '../cli.ts'
 import { withCliDatabase } from './db.ts'
 import { positiveId, resolveAdmin, resolveUser, withCliTemporal } from './workflows.ts'
@@ -19,7 +20,7 @@ const submit: Command = {
     return withCliDatabase(flags, 'payment submit', async (db) => {
       const user = await resolveUser(db, userRef)
       const method = /^[0-9]+$/.test(methodRef)
-        ? await db('paymentMethods').where({ id: Number(methodRef) }).first('id')
+        ? await db('paymentMethods').where({ id: parseId(methodRef) ?? 0 }).first('id')
         : await db('paymentMethods').where({ kind: methodRef.toUpperCase(), active: true }).orderBy('id').first('id')
       if (!method) throw new UsageError(`--method: no payment method "${methodRef}"`)
       return withCliTemporal(async (client) => {

@@ -18,7 +18,7 @@ const add: Command = {
   usage: 'plan add --name NAME [--name-fa NAME] --days N --gb N --price AMOUNT --agent-price AMOUNT [--location CODE[,CODE…]]',
   summary: 'Add a plan on sale in the given locations (--gb 0 = unlimited traffic)',
   async run({ flags, out }) {
-    const name = requireFlag(flags, 'name')
+    const name = requireFlag(flags, 'name', 'name')
     const daysRaw = requireFlag(flags, 'days')
     if (!/^[1-9][0-9]{0,4}$/.test(daysRaw)) throw new UsageError(`--days must be a whole number of days (got "${daysRaw}")`)
     let bytes: bigint
@@ -33,7 +33,7 @@ const add: Command = {
     return withCliDatabase(flags, 'plan add', async (db) => {
       const plan = await db.transaction(async (trx) => {
         const [row] = await trx('plans')
-          .insert({ nameEn: name, nameFa: optionalFlag(flags, 'name-fa') ?? name, days: Number(daysRaw), dataLimitBytes: bytes.toString(), price: price.toString(), agentPrice: agentPrice.toString() })
+          .insert({ nameEn: name, nameFa: optionalFlag(flags, 'name-fa', 'name') ?? name, days: Number(daysRaw), dataLimitBytes: bytes.toString(), price: price.toString(), agentPrice: agentPrice.toString() })
           .returning('*')
         for (const code of codes) {
           const location = await ensureLocation(trx, code)

@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client'
 import { getEnv } from '#config/env.ts'
 import type { Db } from '#db/knex.ts'
+import { parseId } from '#domain/ids.ts'
 import { orderStatusQuery, refundStatusQuery } from '#temporal/messages.ts'
 import { createTemporalClient } from '#temporal/client.ts'
 import { parseWorkflowId } from '#temporal/workflow-ids.ts'
 import { parseDuration } from '#config/env.ts'
-import { optionalFlag, UsageError, type Command, type Flags } from '../cli.ts'
+import { idArg, optionalFlag, UsageError, type Command, type Flags } from '../cli.ts'
 
 /** Opens a Temporal client for one CLI command (TEMPORAL_ADDRESS, else the dev server's default) and closes it. */
 export async function withCliTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -19,7 +20,9 @@ export async function withCliTemporal<T>(fn: (client: Client) => Promise<T>): Pr
 
 /** A user given as a numeric id or a username. */
 export async function resolveUser(db: Db, value: string, flag = 'user'): Promise<{ id: number; username: string; role: string }> {
-  const query = /^[0-9]+$/.test(value) ? db('users').where({ id: Number(value) }) : db('users').whereRaw('lower(username) = lower(?)', [value])
+  const id = /^[0-9]+$/.test(value) ? parseId(value) : undefined
+  if (id === null) throw new UsageError(`--${flag}: no user "${value}"`)
+  const query = id !== undefined ? db('users').where({ id }) : db('users').whereRaw('lower(username) = lower(?)', [value])
   const user = await query.first('id', 'username', 'role')
   if (!user) throw new UsageError(`--${flag}: no user "${value}"`)
   return user
@@ -38,10 +41,7 @@ export async function resolveAdmin(db: Db, flags: Flags): Promise<{ id: number; 
   return admin
 }
 
-export function positiveId(value: string | undefined, what: string): number {
-  if (value === undefined || !/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${what} must be a positive whole number${value === undefined ? '' : ` (got "${value}")`}`)
-  return Number(value)
-}
+export const positiveId = idArg
 
 export interface StuckWorkflow {
   workflowId: string

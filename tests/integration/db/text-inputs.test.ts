@@ -7,6 +7,8 @@ import { PaymentRefusedError, submitPayment } from '#db/payments.ts'
 import { BroadcastRefusedError, startBroadcast } from '#db/telegram.ts'
 import { createUser } from '#db/users.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
+import { idArg, optionalFlag, parseArgv, requireFlag, UsageError } from '../../../bin/cli.ts'
+import { resolveUser } from '../../../bin/commands/workflows.ts'
 
 /**
  * The services the web app, the bot, the API and the CLI share refuse text Postgres would refuse (and ids it cannot
@@ -58,5 +60,20 @@ describe('service inputs', () => {
     await expect(startBroadcast(db, noTemporal, { createdBy: adminId, text: 'hello\u0000', audience: 'all' })).rejects.toBeInstanceOf(BroadcastRefusedError)
     await expect(startBroadcast(db, noTemporal, { createdBy: adminId, text: 'hello\u001b[31m', audience: 'all' })).rejects.toThrow(/control characters/)
     expect(await tables()).toEqual(before)
+  })
+})
+
+describe('command-line input', () => {
+  it('flags with control characters, names with bidi overrides and ids past 2147483647 are usage errors, not database errors', async () => {
+    const { flags } = parseArgv(['--note', 'a\u001bb', '--text', 'line one\nline two', '--name', 'plan\u202eexe', '--reason', 'one\ntwo'])
+    expect(() => requireFlag(flags, 'note')).toThrow(UsageError)
+    expect(() => requireFlag(flags, 'note')).toThrow(/--note must not contain control characters/)
+    expect(requireFlag(flags, 'text')).toBe('line one\nline two')
+    expect(() => requireFlag(flags, 'name', 'name')).toThrow(/direction override/)
+    expect(() => optionalFlag(flags, 'reason', 'singleLine')).toThrow(UsageError)
+    expect(idArg('42', 'ORDER_ID')).toBe(42)
+    for (const bad of ['2147483648', '0', '-1', '1.5', undefined]) expect(() => idArg(bad, 'ORDER_ID'), String(bad)).toThrow(UsageError)
+    await expect(resolveUser(db, '2147483648')).rejects.toBeInstanceOf(UsageError)
+    expect((await resolveUser(db, String(userId))).id).toBe(userId)
   })
 })
