@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { Client } from '@temporalio/client'
-import { findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
+import { cleanForeignName, findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { WORKFLOW_TYPES } from '#temporal/messages.ts'
 import { broadcastWorkflowId } from '#temporal/workflow-ids.ts'
@@ -38,7 +38,8 @@ export function localeFromTelegram(languageCode: string | undefined, fallback: L
 }
 
 function displayNameOf(profile: TelegramProfile): string | null {
-  const name = [profile.firstName, profile.lastName].filter((p) => p && p.trim()).join(' ').trim()
+  // Telegram names are whatever the person typed: made safe to store and show, since they cannot be refused.
+  const name = cleanForeignName([profile.firstName, profile.lastName].filter((p) => p && p.trim()).join(' '))
   return name === '' ? null : name.slice(0, 64)
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assertText, findTextProblem, InvalidTextError, multiLineText, nameText, singleLineText, storableText } from './text.ts'
+import { assertText, cleanForeignName, findTextProblem, InvalidTextError, multiLineText, nameText, singleLineText, storableText } from './text.ts'
 
 describe('findTextProblem', () => {
   it('accepts ordinary Persian and English text, with the zero-width non-joiner and direction marks', () => {
@@ -61,5 +61,13 @@ describe('storableText', () => {
     expect(storableText('one\ntwo\tthree')).toBe('one\ntwo\tthree')
     expect(storableText('x\ud800y')).toBe('x\ufffdy')
     expect(storableText('😀 سلام')).toBe('😀 سلام')
+  })
+})
+
+describe('cleanForeignName', () => {
+  it('drops control and bidi override characters from a name it cannot refuse, and keeps the rest', () => {
+    expect(cleanForeignName('Ali\u0000 \u202eRezaei\u202c')).toBe('Ali Rezaei')
+    expect(cleanForeignName('علی‌رضا 😀')).toBe('علی‌رضا 😀')
+    expect(findTextProblem(cleanForeignName('x\u0007\u2066y\ud800'), 'name')).toBeNull()
   })
 })

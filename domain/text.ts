@@ -97,3 +97,14 @@ export function storableText(value: string): string {
   // eslint-disable-next-line no-control-regex -- replacing control characters is the point
   return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd')
 }
+
+/**
+ * A name from the outside world that cannot be sent back for correction (a Telegram first and last name): control
+ * and bidi override characters are dropped, broken surrogates repaired, spaces collapsed.
+ */
+export function cleanForeignName(value: string): string {
+  // eslint-disable-next-line no-control-regex -- dropping control characters is the point
+  return storableText(value.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ''))
+    .replace(/\s+/g, ' ')
+    .trim()
+}

@@ -4,7 +4,7 @@ import { RefundRefusedError, requestRefund } from '#db/accounts.ts'
 import type { Db } from '#db/knex.ts'
 import { OrderRefusedError, placeOrder } from '#db/orders.ts'
 import { PaymentRefusedError, submitPayment } from '#db/payments.ts'
-import { BroadcastRefusedError, startBroadcast } from '#db/telegram.ts'
+import { BroadcastRefusedError, ensureTelegramUser, startBroadcast } from '#db/telegram.ts'
 import { createUser } from '#db/users.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { idArg, optionalFlag, parseArgv, requireFlag, UsageError } from '../../../bin/cli.ts'
@@ -60,6 +60,14 @@ describe('service inputs', () => {
     await expect(startBroadcast(db, noTemporal, { createdBy: adminId, text: 'hello\u0000', audience: 'all' })).rejects.toBeInstanceOf(BroadcastRefusedError)
     await expect(startBroadcast(db, noTemporal, { createdBy: adminId, text: 'hello\u001b[31m', audience: 'all' })).rejects.toThrow(/control characters/)
     expect(await tables()).toEqual(before)
+  })
+})
+
+describe('outside input that cannot be refused', () => {
+  it('a Telegram name with NUL and direction overrides is stored cleaned, so the person can still use the bot', async () => {
+    const { user, created } = await ensureTelegramUser(db, { telegramId: '990001', firstName: 'A\u0000li', lastName: '\u202eRezaei\u202c' }, 'fa')
+    expect(created).toBe(true)
+    expect(user.displayName).toBe('Ali Rezaei')
   })
 })
 
