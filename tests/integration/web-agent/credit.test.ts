@@ -102,7 +102,7 @@ describe('agent credit by receipt', () => {
     await delivered(orderId)
 
     const decision = await decidePayment(w.h.client, paymentId, { decision: 'approve', adminId: w.h.adminId, note: null })
-    expect(decision).toMatchObject({ ok: true, status: { status: 'APPROVED', balanceAfter: '180000' } })
+    expect(decision).toMatchObject({ ok: true, decided: { outcome: 'approved', balanceAfter: '180000' } })
     expect(await getWallet(w.h.db, user.id)).toMatchObject({ confirmed: 180000n, pending: 0n, usable: 180000n })
     const paymentStatus = await browser.request('GET', `/status/payment/${paymentId}`, { headers: { Accept: 'application/json' } })
     expect(JSON.parse(paymentStatus.text)).toMatchObject({ kind: 'payment', step: 'approved', final: true })

@@ -63,7 +63,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const result = outcome.value
   await audit(request, context, user.id, `payment.${intent}`, { type: 'payment', id: paymentId }, {
     note: note || null,
-    answer: result.ok ? (result.decided?.outcome ?? 'accepted') : result.reason,
+    answer: result.ok ? (result.decided ? result.decided.outcome.toUpperCase() : 'PENDING') : result.reason,
     amount: payment.amount.toString(),
     payerUserId: payment.userId,
   })
