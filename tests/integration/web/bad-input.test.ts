@@ -53,6 +53,9 @@ describe('bad input', () => {
       expect((await browser.get(`/admin/agents/${id}`)).status, id).toBe(404)
       expect((await browser.get(`/admin/accounts/${id}`)).status, id).toBe(404)
     }
+    await browser.get('/admin/workflows')
+    const cancel = await browser.post('/admin/workflows', { intent: 'cancel', workflowId: 'order-2147483648' })
+    expect(cancel.status).toBe(400)
     await browser.get('/admin/locations')
     const locationId = await seedLocation(web.db)
     const response = await browser.post('/admin/locations?index', { intent: 'update', id: '2147483648', code: 'x1', nameFa: 'ایکس', nameEn: 'X', active: 'on' })

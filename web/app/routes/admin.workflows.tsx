@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { cancelOrder, type CancelOrderResult } from '#db/orders.ts'
 import { usernameOf } from '#db/users.ts'
+import { parseId } from '#domain/ids.ts'
 import { findTextProblem } from '#domain/text.ts'
 import { retryNowSignal } from '#temporal/messages.ts'
 import { parseWorkflowId } from '#temporal/workflow-ids.ts'
@@ -73,7 +74,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!workflowId) throw new Response('workflowId is required', { status: 400 })
   if (workflowId.length > 1000 || findTextProblem(workflowId, 'singleLine')) throw new Response(t.errors.invalid, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const parsedId = parseWorkflowId(workflowId)
-  const isOrder = parsedId?.kind === 'order'
+  const orderId = parsedId?.kind === 'order' ? parseId(parsedId.key) : null
+  const isOrder = orderId !== null
 
   if ((intent === 'retry' || intent === 'cancel') && !isOrder) return data<Result>({ ok: false, message: t.workflows.notOrder, workflowId }, { status: 400 })
   if (intent === 'terminate') {
@@ -98,7 +100,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         return { ok: true, message: t.workflows.retried, workflowId }
       }
       if (intent === 'cancel') {
-        const result = await cancelOrder(context.db, client, Number(parsedId!.key), { reason: `cancelled by admin ${user.username}`, actorUserId: user.id })
+        const result = await cancelOrder(context.db, client, orderId!, { reason: `cancelled by admin ${user.username}`, actorUserId: user.id })
         await audit(request, context, user.id, 'workflow.cancel_refund', { type: 'workflow', id: workflowId }, { ok: result.ok, answer: result.ok ? (result.cancelled ? 'cancelled' : 'accepted') : result.reason })
         return { ok: result.ok, message: await cancelAnswer(context, result, t, fmt), workflowId }
       }
