@@ -5,7 +5,7 @@ import { healthFromError, validateCreate, validateExtend } from './common.ts'
 import { PanelError } from './errors.ts'
 import { PanelHttp, headerValues, normaliseBaseUrl, parseJson, type HttpResponse } from './http.ts'
 import { parsePanelSettings, type PanelConnection, type XuiSettings } from './settings.ts'
-import { SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
+import { loginCacheId, SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
 import type { CreateAccountInput, DeleteOptions, ExtendInput, PanelAccount, PanelAdapter, PanelHealth } from './types.ts'
 import { assertOwnerMarker, assertValidPanelUsername, parseOwnerMarker } from './username.ts'
 
@@ -113,7 +113,9 @@ export class XuiAdapter implements PanelAdapter {
   private readonly base: string
   private readonly http: PanelHttp
   private readonly settings: XuiSettings
+  /** Names the panel's write lock: one lock per panel address and admin, whatever the password. */
   private readonly stateId: string
+  private readonly loginId: string
   private readonly flights = new SingleFlight()
   private readonly now: () => Date
   private readonly timeoutMs: number
@@ -133,6 +135,7 @@ export class XuiAdapter implements PanelAdapter {
     this.timeoutMs = connection.timeoutMs ?? 10_000
     this.http = new PanelHttp({ label: this.label, proxyUrl: connection.proxyUrl, timeoutMs: this.timeoutMs })
     this.stateId = createHash('sha256').update(`${base}\n${connection.username}`).digest('hex').slice(0, 20)
+    this.loginId = loginCacheId(deps.appSecret, base, connection)
     this.now = deps.now ?? (() => new Date())
     this.sessions = new SealedSessionCache(deps.store, deps.appSecret)
   }
@@ -144,7 +147,7 @@ export class XuiAdapter implements PanelAdapter {
   // ---- session ------------------------------------------------------------------------------
 
   private get sessionKey(): string {
-    return `xui:${this.stateId}:session`
+    return `xui:${this.loginId}:session`
   }
 
   private async session(): Promise<CachedSession> {

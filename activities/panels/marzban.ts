@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { PanelError } from './errors.ts'
 import { PanelHttp, normaliseBaseUrl, parseJson, type HttpResponse } from './http.ts'
 import { parsePanelSettings, type MarzbanProtocol, type MarzbanSettings, type PanelConnection } from './settings.ts'
-import { SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
+import { loginCacheId, SealedSessionCache, SingleFlight, type CachedSession, type PanelStateStore } from './store.ts'
 import type { CreateAccountInput, DeleteOptions, ExtendInput, PanelAccount, PanelAdapter, PanelHealth } from './types.ts'
 import { assertOwnerMarker, assertValidPanelUsername, parseOwnerMarker } from './username.ts'
 import { healthFromError, validateCreate, validateExtend } from './common.ts'
@@ -76,8 +75,7 @@ export class MarzbanAdapter implements PanelAdapter {
     this.label = `Marzban panel ${label}`
     this.settings = parsePanelSettings('marzban', connection.settings)
     this.http = new PanelHttp({ label: this.label, proxyUrl: connection.proxyUrl, timeoutMs: connection.timeoutMs ?? 10_000 })
-    const id = createHash('sha256').update(`${base}\n${connection.username}`).digest('hex').slice(0, 20)
-    this.tokenKey = `marzban:${id}:token`
+    this.tokenKey = `marzban:${loginCacheId(deps.appSecret, base, connection)}:token`
     this.now = deps.now ?? (() => new Date())
     this.tokenTtlMs = deps.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS
     this.sessions = new SealedSessionCache(deps.store, deps.appSecret)

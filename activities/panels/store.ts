@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { seal, unseal } from '#db/crypto.ts'
 import { PanelError } from './errors.ts'
@@ -119,6 +119,19 @@ export class MemoryPanelStore implements PanelStateStore {
   async withLock<T>(key: string, _options: { ttlMs: number; waitMs: number; label: string }, fn: () => Promise<T>): Promise<T> {
     return this.local.run(key, fn)
   }
+}
+
+/**
+ * The id a panel login is cached under: an HMAC, keyed with APP_SECRET, of the panel's base URL and every
+ * credential the login sends. Another password (or username, or 2FA secret) gives another id, so a panel saved
+ * with wrong credentials logs in itself and fails, instead of riding on a login made with the right ones. Keyed,
+ * because whoever reads Redis must not be able to test password guesses against the key.
+ */
+export function loginCacheId(appSecret: string, base: string, credentials: { username: string; password: string; totpSecret?: string | null }): string {
+  return createHmac('sha256', appSecret)
+    .update(JSON.stringify(['panel-login', base, credentials.username, credentials.password, credentials.totpSecret ?? null]))
+    .digest('hex')
+    .slice(0, 32)
 }
 
 /** Key-derivation purpose of the panel logins cached in the store (see db/crypto.ts). */
