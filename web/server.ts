@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import { Client } from '@temporalio/client'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
@@ -12,6 +11,7 @@ import { getEnv, type Env } from '#config/env.ts'
 import { createDb, type Db } from '#db/knex.ts'
 import type { WebDeps } from './app/utils/context.server.ts'
 import { createTemporalProvider, temporalProviderFromClient, type TemporalProvider } from './app/utils/temporal.server.ts'
+import { createRequestHandler } from './request-handler.ts'
 
 const webDir = path.dirname(fileURLToPath(import.meta.url))
 const defaultBuildDir = path.join(webDir, 'build')
@@ -154,7 +154,8 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
     createRequestHandler({
       build,
       mode,
-      getLoadContext: (req) => ({ ...deps, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' }),
+      env,
+      getLoadContext: (req, body) => ({ ...deps, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown', body }),
     }),
   )
 

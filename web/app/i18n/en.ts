@@ -592,14 +592,20 @@ export const en = {
       methodUnavailable: 'Choose one of the payment methods shown.',
       receiptRequired: 'Upload the receipt.',
       receiptInvalid: 'The receipt must be a photo (JPEG, PNG, WebP) or a PDF within the size limit.',
+      receiptTooLarge: (limit: string) => `The receipt is larger than the ${limit} limit. Choose a smaller photo or PDF and send the form again.`,
       alreadyDeleted: 'This account was already deleted.',
       gatewayOff: 'Online payment is not available right now.',
       gatewayDown: 'The payment gateway could not be reached. Nothing was charged; try again in a moment.',
       orderNotPayable: 'This order is not waiting for a payment.',
     },
   },
+  limits: {
+    formTooLarge: (limit: string) => `This form is larger than ${limit}, the most a form may be, so it was not read. Shorten it and send it again.`,
+  },
   units: {
     seconds: 's',
+    kilobytes: (n: string) => `${n} KB`,
+    megabytes: (n: string) => `${n} MB`,
     hoursMinutes: (h: string, m: string) => `${h} h ${m} min`,
   },
 }

@@ -31,9 +31,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, 'agent')
-  const { t } = i18nFor(request, context, user)
-  const form = await readUploadForm(request, context, t)
-  const outcome = await topUpFromForm(context, user.id, form, t)
+  const { t, fmt } = i18nFor(request, context, user)
+  const read = await readUploadForm(request, context, t, fmt)
+  const outcome = read.ok ? await topUpFromForm(context, user.id, read.value, t) : read
   if (!outcome.ok) return data({ errors: outcome.errors }, { status: outcome.status })
   return redirect(`/agent/payments/${outcome.value.paymentId}`)
 }

@@ -68,7 +68,9 @@ const BuySchema = z
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, 'customer')
   const { t, fmt } = i18nFor(request, context, user)
-  const form = await readUploadForm(request, context, t)
+  const read = await readUploadForm(request, context, t, fmt)
+  if (!read.ok) return data({ errors: read.errors }, { status: read.status })
+  const form = read.value
   const parsed = parseForm(BuySchema, form, t)
   if (!parsed.ok) return data({ errors: parsed.errors }, { status: 400 })
   const input = parsed.data

@@ -1,4 +1,5 @@
 import { API_RATE_PER_MINUTE } from './api-auth.server.ts'
+import { API_BODY_MAX_BYTES } from './body-limits.server.ts'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const money = { type: 'string', pattern: '^-?[0-9]+$', description: 'Amount in the smallest unit of the configured currency, as a decimal string' }
@@ -23,6 +24,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'Not allowed (e.g. NOT_ALLOWED: deleting for a refund is off for this agent)',
   404: 'No such resource of yours (NOT_FOUND, ACCOUNT_NOT_FOUND)',
   409: 'Refused by a business rule (NEGATIVE_CREDIT, MAX_ACCOUNTS_REACHED, ALREADY_DELETED, IDEMPOTENCY_KEY_REUSED)',
+  413: `The body is larger than ${API_BODY_MAX_BYTES / 1024} KiB (PAYLOAD_TOO_LARGE); refused before it is read`,
   415: 'The body is not application/json',
   422: 'Invalid input (INVALID_INPUT, PLAN_NOT_FOUND, PLAN_INACTIVE, LOCATION_NOT_ALLOWED); `details.fields` lists the fields',
   429: `More than ${API_RATE_PER_MINUTE} requests a minute with one token (RATE_LIMITED); see Retry-After`,
@@ -60,7 +62,7 @@ export function openApiDocument(serverUrl: string) {
           responses: {
             '201': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'Order placed; its workflow provisions the account'),
             '200': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'The order made earlier with this Idempotency-Key (header Idempotency-Replayed: true)'),
-            ...errors(400, 401, 402, 409, 415, 422, 429, 503),
+            ...errors(400, 401, 402, 409, 413, 415, 422, 429, 503),
           },
         },
       },
@@ -87,7 +89,7 @@ export function openApiDocument(serverUrl: string) {
           description: 'Removes the account from its panel, then refunds the amount of `GET /accounts/{id}/refund-quote` to your credit. Asking again while it runs finds the same refund.',
           parameters: [idParam('id', 'account')],
           requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string', maxLength: 300 } }, additionalProperties: false } } } },
-          responses: { '202': json({ type: 'object', required: ['refund'], properties: { refund: ref('Refund') } }, 'Refund started'), ...errors(401, 403, 404, 409, 415, 422, 429, 503) },
+          responses: { '202': json({ type: 'object', required: ['refund'], properties: { refund: ref('Refund') } }, 'Refund started'), ...errors(401, 403, 404, 409, 413, 415, 422, 429, 503) },
         },
       },
       '/accounts/{id}/refund-quote': {
@@ -102,7 +104,7 @@ export function openApiDocument(serverUrl: string) {
           responses: {
             '201': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'Renewal order placed'),
             '200': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'The renewal made earlier with this Idempotency-Key'),
-            ...errors(400, 401, 402, 404, 409, 415, 422, 429, 503),
+            ...errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 503),
           },
         },
       },

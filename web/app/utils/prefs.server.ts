@@ -1,5 +1,5 @@
 import type { Env } from '#config/env.ts'
-import { isLocale, type Locale } from '~/i18n/index.ts'
+import { isLocale, type Locale } from '../i18n/index.ts'
 import { cookieIsSecure, readCookie, serializeCookie } from './cookies.server.ts'
 
 export type Theme = 'dark' | 'light'

@@ -14,6 +14,7 @@ import { parseId } from '#domain/ids.ts'
 import { creditWatchStatusQuery, type CreditWatchStatus } from '#temporal/messages.ts'
 import { creditWatchWorkflowId } from '#temporal/workflow-ids.ts'
 import type { Dictionary, Formatters } from '~/i18n/index.ts'
+import { describeSize } from './body-limits.server.ts'
 import { assertCsrf } from './csrf.server.ts'
 import { f, parseForm, readForm } from './forms.server.ts'
 import { findLive, lastStatusKey, loadSubject, readLiveStatus } from './live-status.server.ts'
@@ -59,29 +60,28 @@ export async function withWorkflowService<T>(t: Dictionary, fn: () => Promise<T>
   }
 }
 
-/** Room for the text fields of a receipt form around the file itself. */
-const FORM_OVERHEAD_BYTES = 64 * 1024
-
 /**
- * Reads a form that may carry a receipt file (multipart) or not (urlencoded), checks its CSRF token, and caps
- * the upload: a body larger than the receipt limit is refused before it is read.
+ * Reads a form that may carry a receipt file (multipart) or not (urlencoded) and checks its CSRF token. A receipt
+ * over RECEIPT_MAX_BYTES, or a body over the upload limit (which the web server then did not read, see
+ * body-limits.server.ts), is a failure on the `receipt` field that names the limit, so the page shows the form again.
  */
-export async function readUploadForm(request: Request, context: AppLoadContext, t: Dictionary): Promise<FormData> {
+export async function readUploadForm(request: Request, context: AppLoadContext, t: Dictionary, fmt: Formatters): Promise<FormOutcome<FormData>> {
   const maxBytes = context.env.RECEIPT_MAX_BYTES
+  const tooLarge = (): FormOutcome<FormData> => ({ ok: false, errors: { receipt: t.shop.errors.receiptTooLarge(describeSize(maxBytes, fmt.number, t.units)) }, status: 413 })
+  if (context.body.tooLarge) return tooLarge()
   const type = request.headers.get('Content-Type') ?? ''
-  if (!type.startsWith('multipart/form-data')) return readForm(request, context)
-  const length = Number(request.headers.get('Content-Length') ?? '0')
-  if (length > maxBytes + FORM_OVERHEAD_BYTES) throw new Response(t.errors.tooLarge, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  if (!type.startsWith('multipart/form-data')) return { ok: true, value: await readForm(request, context) }
   let form: FormData
   try {
     form = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: maxBytes }))
   } catch (error) {
-    if (error instanceof MaxPartSizeExceededError) throw new Response(t.errors.tooLarge, { status: 413, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+    // The web server stops a chunked body at the limit while it arrives: that, too, is a receipt too large.
+    if (error instanceof MaxPartSizeExceededError || context.body.tooLarge) return tooLarge()
     // A body that is not multipart after all (no boundary, cut short) is the sender's mistake, not ours.
     throw new Response(t.errors.unreadableForm, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   }
   assertCsrf(request, form, context.env)
-  return form
+  return { ok: true, value: form }
 }
 
 /** The uploaded receipt of a form, checked by content and stored; a ShopError on the `receipt` field otherwise. */
