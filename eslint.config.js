@@ -4,7 +4,7 @@ import globals from 'globals'
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'build/**', 'web/build/**', 'web/.cache/**', 'data/**', 'test-artifacts/**', 'web/public/**'],
+    ignores: ['node_modules/**', 'build/**', 'dist/**', 'web/build/**', 'web/.cache/**', 'data/**', 'test-artifacts/**', 'web/public/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import { hostname } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Client } from '@temporalio/client'
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
@@ -12,8 +14,17 @@ import { redisNames } from '#config/redis-names.ts'
 import { createTelegramSender } from '#activities/telegram.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 
+/** `.ts` when running from source, `.js` in the compiled server of the image (bin/build-server.ts). */
+const MODULE_EXT = path.extname(fileURLToPath(import.meta.url))
+
 /** Entry point of the workflow bundle (webpack bundles it; workflow code never runs in the worker's own context). */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${MODULE_EXT}`, import.meta.url))
+
+/**
+ * The bundle `npm run build:server` writes next to the compiled code (dist/workflow-bundle.js). Running from source
+ * there is none, and the worker bundles WORKFLOWS_PATH itself when it starts.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url))
 
 export interface CreateWorkerOptions {
   connection: NativeConnection
@@ -21,13 +32,22 @@ export interface CreateWorkerOptions {
   taskQueue?: string
   /** Dependencies of the activities (database, Redis, Temporal client, panels, Telegram, clock). */
   deps: ActivityDeps
-  /** A bundle made once with `bundleWorkflowCode` (tests, benchmarks); otherwise the worker bundles `WORKFLOWS_PATH`. */
-  workflowBundle?: { code: string }
+  /**
+   * A bundle made once with `bundleWorkflowCode` (tests, benchmarks); otherwise the image's prebuilt bundle when there
+   * is one, else the worker bundles `WORKFLOWS_PATH`.
+   */
+  workflowBundle?: { code: string } | { codePath: string }
   identity?: string
   /** How long shutdown waits for running activities before cancelling them. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime']
   maxConcurrentActivityTaskExecutions?: number
   maxConcurrentWorkflowTaskExecutions?: number
+}
+
+function workflowSource(given: CreateWorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given }
+  if (fs.existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } }
+  return { workflowsPath: WORKFLOWS_PATH }
 }
 
 /** Builds flowpanel's worker: every workflow in workflows/index.ts and every activity of `createActivities(deps)`. */
@@ -36,7 +56,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? MAIN_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options.workflowBundle),
     activities: createActivities(options.deps),
     ...(options.identity ? { identity: options.identity } : {}),
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
