@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client'
 import { z } from 'zod'
 import { MAX_ID } from '#domain/ids.ts'
 import { formatMoney, InvalidAmountError, parsePositiveMoney, type Money } from '#domain/money.ts'
-import { multiLineText } from '#domain/text.ts'
+import { findTextProblem, multiLineText, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import {
   decidePaymentUpdate,
   PAYMENT_DECISION_REFUSED,
@@ -211,6 +211,9 @@ export async function decidePayment(
   input: { decision: 'approve' | 'reject'; adminId: number; note?: string | null },
   options: { waitMs?: number } = {},
 ): Promise<DecidePaymentResult> {
+  // The note reaches the ledger once the decision is taken; text it would refuse is refused before the update.
+  const problem = input.note ? findTextProblem(input.note, 'multiLine') : null
+  if (problem) throw new PaymentRefusedError('INVALID_INPUT', `The note ${TEXT_PROBLEM_MESSAGES[problem]}`, 'note')
   const waitMs = options.waitMs ?? 10_000
   const answer = await sendUpdate<PaymentDecided, DecidePaymentInput, PaymentDecisionRefusal>(
     client,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RefundRefusedError, requestRefund } from '#db/accounts.ts'
 import type { Db } from '#db/knex.ts'
 import { OrderRefusedError, placeOrder } from '#db/orders.ts'
-import { PaymentRefusedError, submitPayment } from '#db/payments.ts'
+import { decidePayment, PaymentRefusedError, submitPayment } from '#db/payments.ts'
 import { BroadcastRefusedError, ensureTelegramUser, startBroadcast } from '#db/telegram.ts'
 import { createUser } from '#db/users.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
@@ -55,6 +55,7 @@ describe('service inputs', () => {
     const before = await tables()
     await expect(submitPayment(db, noTemporal, { userId, methodId: 1, amount: '1000', note: 'x\u0000' })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'note' })
     await expect(submitPayment(db, noTemporal, { userId, methodId: 2_147_483_648, amount: '1000' })).rejects.toBeInstanceOf(PaymentRefusedError)
+    await expect(decidePayment(noTemporal, 1, { decision: 'reject', adminId, note: 'no\u0000' })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'note' })
     await expect(requestRefund(db, noTemporal, { accountId: 1, requestedBy: adminId, reason: 'gone\u0000' })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
     await expect(requestRefund(db, noTemporal, { accountId: 1, requestedBy: adminId, reason: 'gone\u0000' })).rejects.toBeInstanceOf(RefundRefusedError)
     await expect(startBroadcast(db, noTemporal, { createdBy: adminId, text: 'hello\u0000', audience: 'all' })).rejects.toBeInstanceOf(BroadcastRefusedError)
