@@ -373,7 +373,8 @@ export async function deleteFromForm(context: AppLoadContext, userId: number, ac
 export async function abandonOrder(context: AppLoadContext, orderId: number, userId: number, reason: string): Promise<void> {
   try {
     const client = await context.temporal.getClient()
-    await cancelOrder(context.db, client, orderId, { reason, actorUserId: userId })
+    // The answer is not shown, so the page waits only briefly for it.
+    await cancelOrder(context.db, client, orderId, { reason, actorUserId: userId }, { waitMs: 3_000 })
   } catch {
     // The order then fails by itself when no payment arrives in time; it has charged nothing either way.
   }
