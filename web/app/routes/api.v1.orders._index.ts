@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { getOrderOfUser, listOrdersOfUser } from '#db/shop.ts'
 import { MAX_ID, parsePage } from '#domain/ids.ts'
-import { nameText, singleLineText } from '#domain/text.ts'
+import { multiLineText, nameText } from '#domain/text.ts'
 import { apiHandler, apiJson, methodNotAllowed, readJsonBody, requireIdempotencyKey } from '~/utils/api-auth.server.ts'
 import { liveOrder, orderJson, placeApiOrder } from '~/utils/reseller-api.server.ts'
 
@@ -13,7 +13,7 @@ const CreateOrderSchema = z
     planId: apiIdSchema,
     locationId: apiIdSchema,
     label: nameText({ max: 64 }).optional(),
-    note: singleLineText({ min: 0, max: 500 }).optional(),
+    note: multiLineText({ min: 0, max: 500 }).optional(),
   })
   .strict()
 

@@ -88,7 +88,7 @@ export function openApiDocument(serverUrl: string) {
           summary: 'Delete the account and refund the quote',
           description: 'Removes the account from its panel, then refunds the amount of `GET /accounts/{id}/refund-quote` to your credit. Asking again while it runs finds the same refund.',
           parameters: [idParam('id', 'account')],
-          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string', maxLength: 300 } }, additionalProperties: false } } } },
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 300, description: 'One line; control characters (NUL, line breaks) are refused with 422' } }, additionalProperties: false } } } },
           responses: { '202': json({ type: 'object', required: ['refund'], properties: { refund: ref('Refund') } }, 'Refund started'), ...errors(401, 403, 404, 409, 413, 415, 422, 429, 503) },
         },
       },
@@ -100,7 +100,7 @@ export function openApiDocument(serverUrl: string) {
           operationId: 'renewAccount',
           summary: "Renew an account (adds the plan's days and traffic)",
           parameters: [idParam('id', 'account'), idempotencyKey],
-          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { planId: { type: 'integer', minimum: 1, description: "Defaults to the account's plan" } }, additionalProperties: false } } } },
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { planId: { type: 'integer', minimum: 1, maximum: 2147483647, description: "Defaults to the account's plan" } }, additionalProperties: false } } } },
           responses: {
             '201': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'Renewal order placed'),
             '200': json({ type: 'object', required: ['order'], properties: { order: ref('Order') } }, 'The renewal made earlier with this Idempotency-Key'),
@@ -130,10 +130,15 @@ export function openApiDocument(serverUrl: string) {
           required: ['planId', 'locationId'],
           additionalProperties: false,
           properties: {
-            planId: { type: 'integer', minimum: 1 },
-            locationId: { type: 'integer', minimum: 1 },
-            label: { type: 'string', maxLength: 64, description: 'Your own name for the account (e.g. your customer); the panel username is made by flowpanel' },
-            note: { type: 'string', maxLength: 500 },
+            planId: { type: 'integer', minimum: 1, maximum: 2147483647 },
+            locationId: { type: 'integer', minimum: 1, maximum: 2147483647 },
+            label: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description: 'Your own name for the account (e.g. your customer); the panel username is made by flowpanel. One line, no control or direction override characters (422 otherwise)',
+            },
+            note: { type: 'string', maxLength: 500, description: 'Control characters other than line breaks and tabs are refused with 422' },
           },
         },
         Order: {
