@@ -97,7 +97,8 @@ describe('order-to-provision, renewals', () => {
     const agentId = await h.createAgent('renewing-agent')
     await fund(agentId, '1000000')
     const first = await order(agentId)
-    const delivered = await first.handle.result()
+    // Renewed while the first term still runs: this wait must not let the test server's clock run past it.
+    const delivered = await h.realTimeClient.workflow.getHandle<() => Promise<OrderResult>>(first.handle.workflowId).result()
     const username = `fp_${first.order.id}`
     h.marzban.setUsage(username, 20 * GB)
     const before = h.marzban.user(username) as { expire: number; data_limit: number }
