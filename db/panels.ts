@@ -1,8 +1,9 @@
 import { z } from 'zod'
+import { healthFromError } from '#activities/panels/common.ts'
 import { createPanelAdapter } from '#activities/panels/index.ts'
 import { PanelError, displayUrl } from '#activities/panels/errors.ts'
 import { parsePanelSettings, type PanelConnection } from '#activities/panels/settings.ts'
-import type { PanelStateStore } from '#activities/panels/store.ts'
+import { MemoryPanelStore, type PanelStateStore } from '#activities/panels/store.ts'
 import { PANEL_TYPES, type PanelAccount, type PanelAdapter, type PanelHealth, type PanelType } from '#activities/panels/types.ts'
 import { seal, unseal } from './crypto.ts'
 import type { Db } from './knex.ts'
@@ -77,8 +78,59 @@ function httpUrl(raw: string, what: string): string {
   return raw
 }
 
-/** Stores a panel; credentials are sealed under APP_SECRET and never stored or returned in clear. */
-export async function addPanel(db: Db, appSecret: string, input: NewPanel): Promise<PanelRow> {
+/** How a panel is tried before it is saved (admin page, CLI). */
+export interface SaveCheck {
+  /** Save even when the probe fails: the failure is recorded, so selection leaves the panel out until a check passes. */
+  saveAnyway: boolean
+  timeoutMs?: number
+}
+
+/** A saved panel with the connection check of that save, when one was made. */
+export type SavedPanel = PanelRow & { probe?: PanelHealth }
+
+/** A panel was not saved because its connection failed the probe; `health` says how. */
+export class PanelCheckFailedError extends Error {
+  override name = 'PanelCheckFailedError'
+  constructor(readonly health: PanelHealth) {
+    super(`the panel did not pass its connection check: ${health.error?.message ?? (health.reachable ? 'not working' : 'unreachable')}`)
+  }
+}
+
+/**
+ * Logs in with exactly these credentials and asks for the panel's status. The adapter gets a store of its own, so no
+ * login cached by another process can stand in for these credentials. Panel problems come back as `ok: false`.
+ */
+export async function probePanel(connection: PanelConnection, appSecret: string): Promise<PanelHealth> {
+  const started = performance.now()
+  let adapter: PanelAdapter
+  try {
+    adapter = createPanelAdapter(connection, { store: new MemoryPanelStore(), appSecret })
+  } catch (error) {
+    return healthFromError(error, started)
+  }
+  try {
+    return await adapter.health()
+  } finally {
+    await adapter.close().catch(() => undefined)
+  }
+}
+
+/**
+ * With `check`: probes the connection about to be saved and refuses (PanelCheckFailedError) a failing one unless
+ * `saveAnyway`; the probe is recorded as the panel's health, so a healthy panel is selectable at once.
+ */
+export async function checkBeforeSave(connection: PanelConnection, appSecret: string, check: SaveCheck | undefined): Promise<PanelHealth | undefined> {
+  if (!check) return undefined
+  const health = await probePanel({ ...connection, timeoutMs: check.timeoutMs ?? connection.timeoutMs }, appSecret)
+  if (!health.ok && !check.saveAnyway) throw new PanelCheckFailedError(health)
+  return health
+}
+
+/**
+ * Stores a panel; credentials are sealed under APP_SECRET and never stored or returned in clear. With `check`
+ * (every admin-facing save), the connection is probed first; see `checkBeforeSave`.
+ */
+export async function addPanel(db: Db, appSecret: string, input: NewPanel, check?: SaveCheck): Promise<SavedPanel> {
   if (!NAME_PATTERN.test(input.name)) {
     throw new PanelError('INVALID_INPUT', `panel name "${input.name}" must be 1–63 letters, digits, dots, dashes or underscores`)
   }
@@ -91,6 +143,11 @@ export async function addPanel(db: Db, appSecret: string, input: NewPanel): Prom
   const credentials = CredentialsSchema.safeParse({ username: input.username, password: input.password, totpSecret: input.totpSecret ?? null })
   if (!credentials.success) throw new PanelError('INVALID_INPUT', 'panel username and password must not be empty')
   if (await getPanelByName(db, input.name)) throw new PanelError('INVALID_INPUT', `a panel named "${input.name}" already exists`)
+  const health = await checkBeforeSave(
+    { type: input.type, baseUrl: input.baseUrl, ...credentials.data, proxyUrl: input.proxyUrl ?? null, settings },
+    appSecret,
+    check,
+  )
   const [row] = await db('panels')
     .insert({
       name: input.name,
@@ -103,7 +160,9 @@ export async function addPanel(db: Db, appSecret: string, input: NewPanel): Prom
       settings: JSON.stringify(settings),
     })
     .returning('*')
-  return row as PanelRow
+  if (!health) return row as PanelRow
+  await updateHealth(db, row.id, health)
+  return { ...(await getPanelById(db, row.id))!, probe: health }
 }
 
 /** The location with this code, created (names = code) when it is new. */

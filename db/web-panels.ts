@@ -3,7 +3,7 @@ import { parsePanelSettings } from '#activities/panels/settings.ts'
 import { PANEL_TYPES, type PanelType } from '#activities/panels/types.ts'
 import { seal } from './crypto.ts'
 import type { Db } from './knex.ts'
-import { CREDENTIALS_PURPOSE, getPanelById, getPanelByName, panelConnection, type PanelRow } from './panels.ts'
+import { checkBeforeSave, CREDENTIALS_PURPOSE, getPanelById, getPanelByName, panelConnection, updateHealth, type PanelRow, type SaveCheck, type SavedPanel } from './panels.ts'
 
 /** Editing a stored panel from the admin console (db/panels.ts adds panels). */
 export interface PanelEdit {
@@ -30,8 +30,11 @@ function checkUrl(raw: string, what: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PanelError('INVALID_INPUT', `${what} must start with http:// or https://`)
 }
 
-/** Updates a panel; credentials are re-sealed (the old password is kept unless a new one is given). Returns the row. */
-export async function updatePanel(db: Db, appSecret: string, id: number, input: PanelEdit): Promise<PanelRow | undefined> {
+/**
+ * Updates a panel; credentials are re-sealed (the old password is kept unless a new one is given). Returns the row.
+ * With `check`, the edited connection is probed first and the result recorded (see `checkBeforeSave`).
+ */
+export async function updatePanel(db: Db, appSecret: string, id: number, input: PanelEdit, check?: SaveCheck): Promise<SavedPanel | undefined> {
   const current = await getPanelById(db, id)
   if (!current) return undefined
   if (!PANEL_TYPES.includes(input.type)) throw new PanelError('INVALID_INPUT', `panel type must be one of ${PANEL_TYPES.join(', ')}`)
@@ -42,6 +45,7 @@ export async function updatePanel(db: Db, appSecret: string, id: number, input: 
   if (other && other.id !== id) throw new PanelError('INVALID_INPUT', `a panel named "${input.name}" already exists`)
   const old = panelConnection(current, appSecret)
   const credentials = { username: input.username, password: input.password ?? old.password, totpSecret: old.totpSecret ?? null }
+  const health = await checkBeforeSave({ type: input.type, baseUrl: input.baseUrl, ...credentials, proxyUrl: input.proxyUrl, settings }, appSecret, check)
   const [row] = await db('panels')
     .where({ id })
     .update({
@@ -57,7 +61,9 @@ export async function updatePanel(db: Db, appSecret: string, id: number, input: 
       updatedAt: db.fn.now(),
     })
     .returning('*')
-  return row as PanelRow
+  if (!health) return row as PanelRow
+  await updateHealth(db, id, health)
+  return { ...(await getPanelById(db, id))!, probe: health }
 }
 
 /** Takes a panel out of (or back into) selection for new accounts. */

@@ -9,6 +9,7 @@ import {
   getPanelByName,
   listPanels,
   loadAdapterForPanel,
+  PanelCheckFailedError,
   reconcilePanel,
   updateHealth,
   type PanelRow,
@@ -69,8 +70,8 @@ async function requirePanel(db: Db, name: string | undefined, usage: string): Pr
 const add: Command = {
   name: ['panel', 'add'],
   usage:
-    'panel add --type marzban|3x-ui --name NAME --url URL --username USER --password PASS [--proxy URL] [--inbound TAGS|ID] [--location CODE] [--capacity N] [--totp-secret BASE32] [--public-host HOST] [--sub-url URL]',
-  summary: 'Register a panel (credentials are stored encrypted)',
+    'panel add --type marzban|3x-ui --name NAME --url URL --username USER --password PASS [--proxy URL] [--inbound TAGS|ID] [--location CODE] [--capacity N] [--totp-secret BASE32] [--public-host HOST] [--sub-url URL] [--save-anyway]',
+  summary: 'Register a panel after logging in to it (credentials are stored encrypted); --save-anyway keeps one that fails the check',
   async run({ flags, out }) {
     const type = panelType(flags)
     const name = requireFlag(flags, 'name', 'name')
@@ -82,16 +83,28 @@ const add: Command = {
     const capacity = capacityFlag(flags)
     const totpSecret = optionalFlag(flags, 'totp-secret')
     const settings = settingsFromFlags(type, flags)
+    const saveAnyway = flags['save-anyway'] === true
     const env = getEnv()
     return withCliDatabase(flags, 'panel add', (db) =>
       asUsage(async () => {
         const location = await ensureLocation(db, locationCode)
-        const panel = await addPanel(db, env.APP_SECRET, { name, type, baseUrl: url, username, password, proxyUrl, totpSecret, locationId: location.id, capacity, settings })
+        let panel
+        try {
+          const input = { name, type, baseUrl: url, username, password, proxyUrl, totpSecret, locationId: location.id, capacity, settings }
+          panel = await addPanel(db, env.APP_SECRET, input, { saveAnyway })
+        } catch (error) {
+          if (!(error instanceof PanelCheckFailedError)) throw error
+          if (location.created) out(`location "${locationCode}" created`)
+          out(`panel "${name}" was not saved: ${describeHealth(error.health)}. Fix the flags, or add --save-anyway to save it as it is.`)
+          return 1
+        }
         if (location.created) out(`location "${locationCode}" created`)
         out(
           `panel "${panel.name}" added (id ${panel.id}, ${panel.type}, ${displayUrl(panel.baseUrl)}, location ${locationCode}, capacity ${panel.capacity}` +
-            `${panel.proxyUrl ? ', via proxy' : ''}). Check it with: panel check ${panel.name}`,
+            `${panel.proxyUrl ? ', via proxy' : ''}).`,
         )
+        if (panel.probe) printHealth(out, panel, panel.probe)
+        if (panel.probe && !panel.probe.ok) out(`saved anyway: it gets no new accounts until \`panel check ${panel.name}\` passes`)
         return 0
       }),
     )

@@ -91,6 +91,29 @@ describe('panel CLI', () => {
     expect(await db('panels').where({ name: 'de-1' }).first()).toMatchObject({ healthStatus: 'down' })
   })
 
+  it('logs in before saving: a wrong password saves nothing unless --save-anyway, and a good panel is healthy from the start', async () => {
+    marzban = await startFakeMarzban({ admins: [{ username: 'admin', password: MARZBAN_PASSWORD, sudo: true }] })
+    const flags = ['--type', 'marzban', '--url', marzban.url, '--username', 'admin', '--location', 'fr']
+    const refused = await cli(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password'])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain('panel "fr-1" was not saved: Marzban panel')
+    expect(refused.stdout).toContain('rejected the admin username or password. Fix the flags, or add --save-anyway to save it as it is.')
+    expect(await db('panels').where({ name: 'fr-1' }).first()).toBeUndefined()
+
+    const anyway = await cli(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password', '--save-anyway'])
+    expect(anyway.code).toBe(0)
+    expect(anyway.stdout).toContain('fr-1: not working:')
+    expect(anyway.stdout).toContain('saved anyway: it gets no new accounts until `panel check fr-1` passes')
+    expect(await db('panels').where({ name: 'fr-1' }).first()).toMatchObject({ healthStatus: 'degraded' })
+
+    const good = await cli(['panel', 'add', '--name', 'fr-2', ...flags, '--password', MARZBAN_PASSWORD])
+    expect(good.code).toBe(0)
+    expect(good.stdout).toMatch(/fr-2: healthy \(marzban 0\.8\.4;/)
+    const row = await db('panels').where({ name: 'fr-2' }).first()
+    expect(row).toMatchObject({ healthStatus: 'healthy', version: '0.8.4' })
+    expect(row.healthCheckedAt).toBeInstanceOf(Date)
+  })
+
   it('adds and checks a 3X-UI panel on a web base path', async () => {
     const added = await cli(['panel', 'add', '--type', '3x-ui', '--name', 'nl-1', '--url', xui.url, '--username', 'admin', '--password', 'admin', '--inbound', '1', '--location', 'nl'])
     expect(added.stderr).toBe('')

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { panelConnection } from '#db/panels.ts'
+import { isPanelError } from '#activities/panels/errors.ts'
+import { panelConnection, selectPanel } from '#db/panels.ts'
+import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
 import { makeUser, PASSWORD, signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
 import { count, seedAccount, seedLocation, seedPanel, seedPaymentMethod, seedPendingPayment, seedPlan } from './seed.ts'
 
@@ -10,8 +12,15 @@ import { count, seedAccount, seedLocation, seedPanel, seedPaymentMethod, seedPen
 let web: TestWeb
 let admin: TestBrowser
 let adminId: number
+let marzban: FakeMarzban
 
 beforeAll(async () => {
+  marzban = await startFakeMarzban({
+    admins: [
+      { username: 'root', password: 'panel-pass-1', sudo: true },
+      { username: 'root2', password: 'panel-pass-1', sudo: true },
+    ],
+  })
   web = await startTestWeb({ label: 'web_admin' })
   const signed = await signedIn(web, 'admin')
   admin = signed.browser
@@ -20,6 +29,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await web?.close()
+  await marzban?.close()
 })
 
 /** The text of a field's error message in a rendered form. */
@@ -277,7 +287,7 @@ describe('panels', () => {
       intent: 'create',
       name: 'de-marzban-1',
       type: 'marzban',
-      baseUrl: 'http://127.0.0.1:9',
+      baseUrl: marzban.url,
       locationId: String(locationId),
       username: 'root',
       password: 'panel-pass-1',
@@ -312,7 +322,7 @@ describe('panels', () => {
       id: String(panel.id),
       name: 'de-marzban-1',
       type: 'marzban',
-      baseUrl: 'http://127.0.0.1:10',
+      baseUrl: `${marzban.url}/`,
       locationId: String(locationId),
       username: 'root2',
       password: '',
@@ -322,16 +332,85 @@ describe('panels', () => {
     })
     expect(edited.status).toBe(302)
     const row = await web.db('panels').where({ id: panel.id }).first()
-    expect(row).toMatchObject({ baseUrl: 'http://127.0.0.1:10', capacity: 600 })
+    expect(row).toMatchObject({ baseUrl: `${marzban.url}/`, capacity: 600, healthStatus: 'healthy' })
     expect(panelConnection(row, web.env.APP_SECRET)).toMatchObject({ username: 'root2', password: 'panel-pass-1' })
     expect((await lastAudit('panel.update')).detail).toMatchObject({ passwordChanged: false })
   })
 
   it('adds a panel kept out of selection when it is not marked active', async () => {
     const locationId = await seedLocation(web.db)
-    const response = await admin.post('/admin/panels', { intent: 'create', name: 'spare-1', type: 'marzban', baseUrl: 'http://127.0.0.1:9', locationId: String(locationId), username: 'root', password: 'x', capacity: '10', settings: '' })
+    const response = await admin.post('/admin/panels', { intent: 'create', name: 'spare-1', type: 'marzban', baseUrl: marzban.url, locationId: String(locationId), username: 'root', password: 'panel-pass-1', capacity: '10', settings: '' })
     expect(response.status).toBe(200)
     expect(await web.db('panels').where({ name: 'spare-1' }).first()).toMatchObject({ active: false, capacity: 10 })
+  })
+
+  it('saves a panel only after logging in to it; a failing one needs "save anyway" and takes no accounts', async () => {
+    const locationId = await seedLocation(web.db)
+    const form = { intent: 'create', type: 'marzban', baseUrl: marzban.url, locationId: String(locationId), username: 'root', capacity: '10', settings: '{}', active: 'on' }
+    const before = await count(web.db, 'panels')
+    const refused = await admin.post('/admin/panels', { ...form, name: 'wrong-pass', password: 'not-the-password' })
+    expect(refused.status).toBe(400)
+    expect(refused.text).toContain('The panel was not saved: the panel refused the admin username or password.')
+    expect(refused.text).toMatch(/<input type="checkbox" name="saveAnyway"/)
+    expect(await count(web.db, 'panels')).toBe(before)
+
+    const anyway = await admin.post('/admin/panels', { ...form, name: 'wrong-pass', password: 'not-the-password', saveAnyway: 'on' })
+    expect(anyway.status).toBe(200)
+    expect(anyway.text).toContain('The panel was saved without a working connection: the panel refused the admin username or password.')
+    const failing = await web.db('panels').where({ name: 'wrong-pass' }).first()
+    expect(failing).toMatchObject({ healthStatus: 'degraded' })
+    expect(failing.healthCheckedAt).toBeInstanceOf(Date)
+    expect((await lastAudit('panel.create')).detail).toMatchObject({ savedAnyway: true, checkOk: false, checkError: 'PANEL_AUTH_FAILED' })
+    const none = await selectPanel(web.db, { locationId }).catch((e: unknown) => e)
+    expect(isPanelError(none, 'NO_PANEL_AVAILABLE')).toBe(true)
+
+    // The right password: healthy from the save on, so the next order can use it without waiting for a health round.
+    const good = await admin.post('/admin/panels', { ...form, name: 'right-pass', password: 'panel-pass-1' })
+    expect(good.status).toBe(200)
+    expect(good.text).toContain('Panel added and connected: it takes new accounts now.')
+    const healthy = await web.db('panels').where({ name: 'right-pass' }).first()
+    expect(healthy).toMatchObject({ healthStatus: 'healthy', version: '0.8.4' })
+    expect((await selectPanel(web.db, { locationId })).id).toBe(healthy.id)
+
+    // "Test connection" of the failing panel logs in with its own password, not the good panel's cached login.
+    expect((await admin.post('/admin/panels', { intent: 'test', id: String(healthy.id) })).text).toContain('Connected.')
+    const test = await admin.post('/admin/panels', { intent: 'test', id: String(failing.id) })
+    expect(test.text).toContain('Connection failed: the panel refused the admin username or password.')
+
+    // Editing to a wrong password is refused the same way and keeps what was stored.
+    const edit = { ...form, intent: 'update', id: String(healthy.id), name: 'right-pass', password: 'now-wrong' }
+    const editRefused = await admin.post('/admin/panels', edit)
+    expect(editRefused.status).toBe(400)
+    expect(editRefused.text).toContain('The panel was not saved: the panel refused the admin username or password.')
+    const kept = await web.db('panels').where({ id: healthy.id }).first()
+    expect(panelConnection(kept, web.env.APP_SECRET).password).toBe('panel-pass-1')
+    expect(kept.healthStatus).toBe('healthy')
+    expect((await admin.post('/admin/panels', { ...edit, saveAnyway: 'on' })).status).toBe(302)
+    const edited = await web.db('panels').where({ id: healthy.id }).first()
+    expect(panelConnection(edited, web.env.APP_SECRET).password).toBe('now-wrong')
+    expect(edited.healthStatus).toBe('degraded')
+    expect((await lastAudit('panel.update')).detail).toMatchObject({ savedAnyway: true, passwordChanged: true })
+  })
+
+  it('says why a panel was not saved in Persian, without the English adapter message or the panel URL', async () => {
+    const persian = (await signedIn(web, 'admin')).browser
+    const locationId = await seedLocation(web.db)
+    const refused = await persian.post('/admin/panels', {
+      intent: 'create',
+      name: 'fa-wrong-pass',
+      type: 'marzban',
+      baseUrl: marzban.url,
+      locationId: String(locationId),
+      username: 'root',
+      password: 'not-the-password',
+      capacity: '10',
+      settings: '{}',
+    })
+    expect(refused.status).toBe(400)
+    const notice = /data-testid="panel-check-failed"><div class="notice notice-error" role="alert">([^<]*)</.exec(refused.text)?.[1] ?? ''
+    expect(notice).toContain('پنل ذخیره نشد: پنل نام کاربری یا رمز عبور مدیر را نپذیرفت.')
+    expect(notice).not.toMatch(/[A-Za-z]{4,}/)
+    expect(refused.text).toContain('با این حال ذخیره شود')
   })
 
   it('tests the connection and records the panel as down when nothing answers', async () => {

@@ -2,7 +2,8 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
 import { isPanelError } from '#activities/panels/errors.ts'
-import { addPanel, getPanelById, listPanels, updateHealth, type PanelWithLoad } from '#db/panels.ts'
+import type { PanelHealth } from '#activities/panels/types.ts'
+import { addPanel, getPanelById, listPanels, PanelCheckFailedError, updateHealth, type PanelWithLoad } from '#db/panels.ts'
 import { listLocations } from '#db/web-catalog.ts'
 import { panelUsername, setPanelActive, updatePanel } from '#db/web-panels.ts'
 import { findTextProblem } from '#domain/text.ts'
@@ -13,6 +14,7 @@ import { adminAction, idParam } from '~/utils/admin.server.ts'
 import { audit } from '~/utils/audit.server.ts'
 import { requireAdmin } from '~/utils/auth.server.ts'
 import { f, parseForm } from '~/utils/forms.server.ts'
+import type { Dictionary } from '~/i18n/en.ts'
 import { getErrorMessage } from '~/utils/misc.ts'
 import { withPanel } from '~/utils/panels.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
@@ -54,7 +56,17 @@ const PanelFormSchema = z.object({
   capacity: f.int({ min: 0, max: 10_000_000 }),
   settings: jsonObject,
   active: f.checkbox(),
+  saveAnyway: f.checkbox(),
 })
+
+/** How long the connection check of a save may take per request to the panel. */
+const SAVE_CHECK_TIMEOUT_MS = 8_000
+
+/** Why a probe failed, in the reader's language (the adapter's own message is English and names the URL). */
+function panelProblem(t: Dictionary, health: PanelHealth): string {
+  const code = health.error?.code ?? (health.reachable ? 'other' : 'PANEL_UNREACHABLE')
+  return code in t.panels.problems ? t.panels.problems[code as keyof Dictionary['panels']['problems']] : t.panels.problems.other
+}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireAdmin(request, context)
@@ -69,7 +81,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   }
 }
 
-type Result = { ok: boolean; message?: string; errors?: Record<string, string>; form?: string }
+type Result = {
+  ok: boolean
+  message?: string
+  errors?: Record<string, string>
+  form?: string
+  /** The form's connection check failed: the form shows why and offers "save anyway". */
+  checkFailed?: string
+  /** Saved, with something the admin should know (a panel saved anyway). */
+  warning?: boolean
+}
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t } = await adminAction(request, context)
@@ -89,7 +110,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data<Result>(
       health.ok
         ? { ok: true, message: t.panels.testOk(health.version ?? '?') }
-        : { ok: false, message: t.panels.testFailed(health.error?.message ?? (health.reachable ? 'not working' : 'unreachable')) },
+        : { ok: false, message: t.panels.testFailed(panelProblem(t, health)) },
     )
   }
   if (intent !== 'create' && intent !== 'update') throw new Response(`Unknown intent ${intent}`, { status: 400 })
@@ -102,18 +123,27 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data<Result>({ ok: false, errors: { locationId: t.errors.chooseOne }, form: formName }, { status: 400 })
   }
   const detail = { name: input.name, type: input.type, baseUrl: input.baseUrl, proxyUrl: input.proxyUrl ?? null, locationId: input.locationId, capacity: input.capacity, active: input.active }
+  // Every save logs in with the credentials being saved; a failing panel is saved only when the admin says so.
+  const check = { saveAnyway: input.saveAnyway, timeoutMs: SAVE_CHECK_TIMEOUT_MS }
+  const checked = (probe: PanelHealth | undefined) => ({ checkOk: probe?.ok ?? null, checkError: probe?.error?.code ?? null, savedAnyway: probe ? !probe.ok : false })
   try {
     if (intent === 'create') {
-      const panel = await addPanel(context.db, context.env.APP_SECRET, { ...input, password: input.password!, proxyUrl: input.proxyUrl ?? null })
+      const panel = await addPanel(context.db, context.env.APP_SECRET, { ...input, password: input.password!, proxyUrl: input.proxyUrl ?? null }, check)
       if (!input.active) await setPanelActive(context.db, panel.id, false)
-      await audit(request, context, user.id, 'panel.create', { type: 'panel', id: panel.id }, detail)
-      return data<Result>({ ok: true, message: t.panels.created })
+      await audit(request, context, user.id, 'panel.create', { type: 'panel', id: panel.id }, { ...detail, ...checked(panel.probe) })
+      if (panel.probe && !panel.probe.ok) return data<Result>({ ok: true, warning: true, message: t.panels.savedAnyway(panelProblem(t, panel.probe)) })
+      return data<Result>({ ok: true, message: input.active ? t.panels.createdConnected : t.panels.created })
     }
-    const updated = id ? await updatePanel(context.db, context.env.APP_SECRET, id, { ...input, password: input.password ?? null, proxyUrl: input.proxyUrl ?? null }) : undefined
+    const current = id ? await getPanelById(context.db, id) : undefined
+    if (!current) throw new Response('Not found', { status: 404 })
+    const updated = await updatePanel(context.db, context.env.APP_SECRET, current.id, { ...input, password: input.password ?? null, proxyUrl: input.proxyUrl ?? null }, check)
     if (!updated) throw new Response('Not found', { status: 404 })
-    await audit(request, context, user.id, 'panel.update', { type: 'panel', id }, { ...detail, passwordChanged: Boolean(input.password) })
+    await audit(request, context, user.id, 'panel.update', { type: 'panel', id }, { ...detail, passwordChanged: Boolean(input.password), ...checked(updated.probe) })
     return redirect('/admin/panels?notice=updated')
   } catch (error) {
+    if (error instanceof PanelCheckFailedError) {
+      return data<Result>({ ok: false, form: formName, checkFailed: t.panels.notSaved(panelProblem(t, error.health)) }, { status: 400 })
+    }
     if (isPanelError(error)) {
       const field = /already exists/.test(error.message) ? 'name' : /settings/.test(error.message) ? 'settings' : /proxy/i.test(error.message) ? 'proxyUrl' : 'baseUrl'
       const message = field === 'name' ? t.errors.nameTaken : `${t.errors.invalid} ${error.message}`
@@ -129,12 +159,14 @@ function PanelForm({
   panel,
   username,
   errors,
+  checkFailed,
   locations,
   intent,
 }: {
   panel?: PanelView
   username?: string | null
   errors: Record<string, string>
+  checkFailed?: string
   locations: { id: number; nameFa: string; nameEn: string }[]
   intent: 'create' | 'update'
 }) {
@@ -180,6 +212,13 @@ function PanelForm({
         </div>
         <Checkbox label={t.common.active} name="active" defaultChecked={panel?.active ?? true} />
       </div>
+      {checkFailed ? (
+        <div data-testid="panel-check-failed">
+          <Notice kind="error">{checkFailed}</Notice>
+          <Checkbox label={t.panels.saveAnyway} name="saveAnyway" />
+          <p className="muted">{t.panels.saveAnywayHint}</p>
+        </div>
+      ) : null}
       <div className="form-actions">
         <SubmitButton value={intent}>{intent === 'create' ? t.common.create : t.common.save}</SubmitButton>
         {panel ? (
@@ -199,14 +238,15 @@ export default function Panels() {
   const { t, fmt } = useI18n()
   const editing = panels.find((p) => String(p.id) === params.get('edit'))
   const errorsFor = (name: string): Record<string, string> => (actionData?.form === name ? (actionData.errors ?? {}) : {})
+  const checkFailedFor = (name: string): string | undefined => (actionData?.form === name ? actionData.checkFailed : undefined)
   return (
     <>
       <PageHeader title={t.panels.title} />
-      {actionData?.message ? <Notice kind={actionData.ok ? 'success' : 'error'}>{actionData.message}</Notice> : null}
+      {actionData?.message ? <Notice kind={actionData.warning ? 'warning' : actionData.ok ? 'success' : 'error'}>{actionData.message}</Notice> : null}
       {params.get('notice') === 'updated' && !actionData ? <Notice kind="success">{t.panels.updated}</Notice> : null}
       {editing ? (
         <Card title={t.panels.editPanel}>
-          <PanelForm key={editing.id} panel={editing} username={editUsername} errors={errorsFor(`edit-${editing.id}`)} locations={locations} intent="update" />
+          <PanelForm key={editing.id} panel={editing} username={editUsername} errors={errorsFor(`edit-${editing.id}`)} checkFailed={checkFailedFor(`edit-${editing.id}`)} locations={locations} intent="update" />
         </Card>
       ) : null}
       <div className="table-wrap">
@@ -270,7 +310,7 @@ export default function Panels() {
         </table>
       </div>
       <Card title={t.panels.newPanel}>
-        <PanelForm errors={errorsFor('create')} locations={locations} intent="create" />
+        <PanelForm errors={errorsFor('create')} checkFailed={checkFailedFor('create')} locations={locations} intent="create" />
       </Card>
     </>
   )
