@@ -58,21 +58,42 @@ describe('sign-in', () => {
     expect(await web.db('sessions').where({ userId: agent.id })).toHaveLength(0)
   })
 
-  it('locks a username after 5 failures, even with the right password, and says when to try again', async () => {
+  it('locks a username on one address after 5 failures, even with the right password, and says when to try again', async () => {
     const customer = await makeUser(web.db, 'customer')
-    for (let i = 0; i < 5; i++) {
-      const attacker = new TestBrowser(web.url)
-      expect((await attacker.login(customer.username, `guess-${i}`)).status).toBe(400)
-    }
-    const owner = new TestBrowser(web.url)
-    english(owner)
-    const blocked = await owner.login(customer.username, PASSWORD)
+    const attacker = new TestBrowser(web.url)
+    english(attacker)
+    for (let i = 0; i < 5; i++) expect((await attacker.login(customer.username, `guess-${i}`)).status).toBe(400)
+    const blocked = await attacker.login(customer.username, PASSWORD)
     expect(blocked.status).toBe(429)
     const seconds = Number(blocked.headers.get('retry-after'))
     expect(seconds).toBeGreaterThan(800)
     expect(seconds).toBeLessThanOrEqual(900)
     expect(blocked.text).toMatch(/Too many sign-in attempts\. Try again in [\d,]+ s\./)
-    expect(owner.cookies.has('fp_session')).toBe(false)
+    expect(attacker.cookies.has('fp_session')).toBe(false)
+    // The same address may still sign in to another account.
+    const other = await makeUser(web.db, 'customer')
+    expect((await attacker.login(other.username, PASSWORD)).status).toBe(302)
+  })
+
+  it('does not lock the owner out from another address after 5 wrong passwords elsewhere', async () => {
+    const customer = await makeUser(web.db, 'customer')
+    const attacker = new TestBrowser(web.url)
+    for (let i = 0; i < 6; i++) await attacker.login(customer.username, `guess-${i}`)
+    const owner = new TestBrowser(web.url)
+    const response = await owner.login(customer.username, PASSWORD)
+    expect(response.status).toBe(302)
+    expect(owner.cookies.has('fp_session')).toBe(true)
+  })
+
+  it('locks a username everywhere, for up to an hour, after 50 failures spread over many addresses', async () => {
+    const customer = await makeUser(web.db, 'customer')
+    for (let i = 0; i < 50; i++) expect((await new TestBrowser(web.url).login(customer.username, `spread-${i}`)).status).toBe(400)
+    const owner = new TestBrowser(web.url)
+    const blocked = await owner.login(customer.username, PASSWORD)
+    expect(blocked.status).toBe(429)
+    const seconds = Number(blocked.headers.get('retry-after'))
+    expect(seconds).toBeGreaterThan(3500)
+    expect(seconds).toBeLessThanOrEqual(3600)
   })
 
   it('locks an address after 20 failures across usernames', async () => {

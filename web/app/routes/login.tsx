@@ -42,8 +42,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const keys = limitKeys(context.env)
   const ipKey = keys.loginIp(clientIp)
   const userKey = keys.loginUser(username)
+  const pairKey = keys.loginUserIp(username, clientIp)
   const wait = await longestBlock(redis, [
     [ipKey, LOGIN_LIMITS.perIp],
+    [pairKey, LOGIN_LIMITS.perUsernameAndIp],
     [userKey, LOGIN_LIMITS.perUsername],
   ])
   if (wait > 0) {
@@ -55,13 +57,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (user?.passwordHash) valid = await verifyPassword(user.passwordHash, password)
   else await verifyPassword(await (dummyHash ??= hashPassword('flowpanel-no-such-user')), password)
   if (!user || !valid) {
-    await Promise.all([recordFailure(redis, ipKey, LOGIN_LIMITS.perIp), recordFailure(redis, userKey, LOGIN_LIMITS.perUsername)])
+    await Promise.all([
+      recordFailure(redis, ipKey, LOGIN_LIMITS.perIp),
+      recordFailure(redis, pairKey, LOGIN_LIMITS.perUsernameAndIp),
+      recordFailure(redis, userKey, LOGIN_LIMITS.perUsername),
+    ])
     if (user) await audit(request, context, null, 'auth.login_failed', { type: 'user', id: user.id })
     return data({ errors: {}, formError: t.auth.invalidCredentials }, { status: 400 })
   }
   if (user.status !== 'active') return data({ errors: {}, formError: t.auth.accountDisabled }, { status: 403 })
 
-  await clearFailures(redis, userKey)
+  // The owner's success clears their own address only: clearing the username's count would give guessers spread
+  // over other addresses a fresh allowance each time the owner signs in.
+  await clearFailures(redis, pairKey)
   const cookie = await startSession(request, context, user.id, { twoFactorVerified: !user.totpEnabled })
   await audit(request, context, user.id, 'auth.login', { type: 'user', id: user.id }, { twoFactorPending: user.totpEnabled })
   const home = safeRedirectPath(parsed.data.redirectTo, HOME_BY_ROLE[user.role])

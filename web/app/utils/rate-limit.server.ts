@@ -15,8 +15,13 @@ export interface Limit {
 export const LOGIN_LIMITS = {
   /** Failed sign-ins from one address, whatever the usernames (stops spraying). */
   perIp: { max: 20, windowSeconds: 15 * 60 },
-  /** Failed sign-ins for one username, from anywhere (stops guessing one password). */
-  perUsername: { max: 5, windowSeconds: 15 * 60 },
+  /** Failed sign-ins for one username from one address (stops guessing one password from one place). */
+  perUsernameAndIp: { max: 5, windowSeconds: 15 * 60 },
+  /**
+   * Failed sign-ins for one username from anywhere (stops guessing spread over many addresses). Ten times the
+   * per-address allowance over four times the window, so a few addresses guessing never lock the owner out of theirs.
+   */
+  perUsername: { max: 50, windowSeconds: 60 * 60 },
   /** Wrong two-step codes for one user. */
   perTwoFactorUser: { max: 5, windowSeconds: 15 * 60 },
   /** New customer accounts from one address. */
@@ -31,6 +36,7 @@ export function limitKeys(env: Pick<Env, 'REDIS_PREFIX'>) {
   return {
     loginIp: (ip: string) => names.key('rl', 'login', 'ip', digest(ip)),
     loginUser: (username: string) => names.key('rl', 'login', 'user', digest(username.trim().toLowerCase())),
+    loginUserIp: (username: string, ip: string) => names.key('rl', 'login', 'user-ip', digest(`${username.trim().toLowerCase()}\n${ip}`)),
     twoFactor: (userId: number) => names.key('rl', '2fa', 'user', userId),
     register: (ip: string) => names.key('rl', 'register', 'ip', digest(ip)),
   }
