@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { breaksCustomerFloor, decideDebit, negativeTransition, spendableCredit, usableCredit } from './credit.ts'
+import { breaksCustomerFloor, decideDebit, decidePlacement, negativeTransition, spendableCredit, usableCredit } from './credit.ts'
 
 const b = (confirmed: bigint, pending: bigint) => ({ confirmed, pending })
 
@@ -27,6 +27,15 @@ describe('credit rules', () => {
 
   it('an agent already below zero cannot order anything, however cheap', () => {
     expect(decideDebit('agent', b(-1n, 0n), 1n)).toEqual({ ok: false, reason: 'NEGATIVE_CREDIT', usable: -1n })
+  })
+
+  it('placing an order counts the wallet orders placed and not yet debited', () => {
+    expect(decidePlacement('agent', b(0n, 300n), 200n, 100n)).toEqual({ ok: true })
+    expect(decidePlacement('agent', b(0n, 300n), 201n, 100n)).toEqual({ ok: false, reason: 'INSUFFICIENT_CREDIT', required: 100n, available: 99n })
+    expect(decidePlacement('customer', b(100n, 500n), 100n, 1n)).toEqual({ ok: false, reason: 'INSUFFICIENT_CREDIT', required: 1n, available: 0n })
+    // Reservations larger than the credit (the credit fell after they were placed) leave nothing, never less.
+    expect(decidePlacement('agent', b(50n, 0n), 80n, 1n)).toEqual({ ok: false, reason: 'INSUFFICIENT_CREDIT', required: 1n, available: 0n })
+    expect(decidePlacement('agent', b(-1n, 0n), 0n, 1n)).toEqual({ ok: false, reason: 'NEGATIVE_CREDIT', usable: -1n })
   })
 
   it('reports crossings of zero in both directions, and only crossings', () => {

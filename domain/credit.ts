@@ -38,6 +38,19 @@ export function decideDebit(role: WalletRole, b: Balances, amount: Money): Debit
   return { ok: true }
 }
 
+/**
+ * May an order of `amount` be placed now, paid from the wallet later by its workflow? As `decideDebit`, but the
+ * wallet orders already placed and not yet debited (`reserved`) are spoken for: the debits they will make come
+ * first, so placing this one must not promise credit the ledger will refuse it. `available` is what is left to spend.
+ */
+export function decidePlacement(role: WalletRole, b: Balances, reserved: Money, amount: Money): DebitDecision {
+  if (role === 'agent' && usableCredit(b) < 0n) return { ok: false, reason: 'NEGATIVE_CREDIT', usable: usableCredit(b) }
+  const left = spendableCredit(role, b) - reserved
+  const available = left > 0n ? left : 0n
+  if (available < amount) return { ok: false, reason: 'INSUFFICIENT_CREDIT', required: amount, available }
+  return { ok: true }
+}
+
 /** How an entry moved usable credit across zero: the credit watch starts on `wentNegative` and ends on `backToNonNegative`. */
 export function negativeTransition(before: Balances, after: Balances): { wentNegative: boolean; backToNonNegative: boolean } {
   const was = usableCredit(before)
