@@ -47,6 +47,15 @@ describe('bad input', () => {
     expect(await count(web.db, 'locations')).toBe(before + 1)
   })
 
+  it('a number too long to be one is a field error in the reader\'s language, not zod\'s English', async () => {
+    const { browser } = await signedIn(web, 'admin')
+    await browser.get('/admin/plans')
+    const response = await browser.post('/admin/plans?index', { intent: 'create', nameFa: 'ماهانه', nameEn: 'Monthly', days: '9'.repeat(400), dataGb: '10', price: '1000', agentPrice: '900', locationIds: [] })
+    expect(response.status).toBe(400)
+    expect(response.text).not.toContain('Expected')
+    expect(response.text).toContain('معتبر نیست')
+  })
+
   it('ids no row can have are 404, in paths and in form fields', async () => {
     const { browser } = await signedIn(web, 'admin')
     for (const id of ['2147483648', '1.5', '-1', '1e3', '99999999999999999999']) {
