@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2'
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '#domain/password.ts'
 import type { Db } from './knex.ts'
 import type { Role, User } from './models.ts'
 
@@ -7,6 +8,13 @@ const ARGON2_OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1, output
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS)
+}
+
+/** Hashes a password being set, after checking it against the password rule (UserInputError on `password`). */
+export async function hashNewPassword(password: string): Promise<string> {
+  const problem = findPasswordProblem(password)
+  if (problem) throw new UserInputError('password', PASSWORD_PROBLEM_MESSAGES[problem])
+  return hashPassword(password)
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
@@ -42,10 +50,7 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
   if (!USERNAME_PATTERN.test(input.username)) {
     throw new UserInputError('username', 'Username must be 3–32 characters: letters, digits, dot, dash or underscore')
   }
-  if (input.password !== undefined && input.password.length < 8) {
-    throw new UserInputError('password', 'Password must be at least 8 characters')
-  }
-  const passwordHash = input.password === undefined ? null : await hashPassword(input.password)
+  const passwordHash = input.password === undefined ? null : await hashNewPassword(input.password)
   return db.transaction(async (trx) => {
     const taken = await trx('users').whereRaw('lower(username) = lower(?)', [input.username]).first('id')
     if (taken) throw new UserInputError('username', `Username "${input.username}" is already taken`)

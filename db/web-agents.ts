@@ -1,5 +1,5 @@
 import type { Db } from './knex.ts'
-import { createUser, hashPassword } from './users.ts'
+import { createUser, hashNewPassword } from './users.ts'
 
 /** Agents (resellers) as the admin console manages them: sign-in, profile, limits and allowed locations. */
 
@@ -149,7 +149,7 @@ export async function createAgent(db: Db, input: AgentProfileInput & { username:
 
 /** Updates profile, limits and locations; a new password when given. Returns false when there is no such agent. */
 export async function updateAgent(db: Db, userId: number, input: AgentProfileInput & { password?: string | null }): Promise<boolean> {
-  const passwordHash = input.password ? await hashPassword(input.password) : null
+  const passwordHash = input.password ? await hashNewPassword(input.password) : null
   return db.transaction(async (trx) => {
     const updated = await trx('agents').where({ userId }).update({
       firstName: input.firstName,

@@ -1,6 +1,6 @@
 import type { Db } from './knex.ts'
 import type { Locale, User } from './models.ts'
-import { hashPassword } from './users.ts'
+import { hashNewPassword } from './users.ts'
 
 /** User-row updates the web app makes for the signed-in person: preferences, password, two-step secret. */
 
@@ -30,8 +30,9 @@ export async function setTotpEnabled(db: Db, userId: number, enabled: boolean): 
     .update({ ...patch, updatedAt: db.fn.now() })
 }
 
+/** Sets a new password; one the password rule refuses throws UserInputError. */
 export async function setPassword(db: Db, userId: number, password: string): Promise<void> {
   await db('users')
     .where({ id: userId })
-    .update({ passwordHash: await hashPassword(password), updatedAt: db.fn.now() })
+    .update({ passwordHash: await hashNewPassword(password), updatedAt: db.fn.now() })
 }

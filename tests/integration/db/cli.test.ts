@@ -77,6 +77,13 @@ describe('the flowpanel CLI', () => {
     const noPassword = await cli(['admin', 'create', '--username', 'x_admin'], env)
     expect(noPassword.code).toBe(2)
     expect(noPassword.stderr).toContain('--password is required')
+    const common = await cli(['admin', 'create', '--username', 'weak_admin', '--password', 'password123'], env)
+    expect(common.code).toBe(2)
+    expect(common.stderr).toContain('Password is on a list of common passwords; choose another')
+    const short = await cli(['admin', 'create', '--username', 'weak_admin', '--password', 'ninechars'], env)
+    expect(short.code).toBe(2)
+    expect(short.stderr).toContain('Password must be at least 10 characters')
+    expect(await findUserByUsername(db, 'weak_admin')).toBeUndefined()
   })
 
   it('ledger check passes on a consistent ledger and fails, naming the wallet, after a balance is changed with raw SQL', async () => {

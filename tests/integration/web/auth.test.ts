@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { currentTotpCode } from '../../../web/app/utils/totp.server.ts'
 import { hashSessionId } from '#db/sessions.ts'
+import { hashPassword } from '#db/users.ts'
 import { makeUser, PASSWORD, signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
 
 let web: TestWeb
@@ -194,11 +195,54 @@ describe('registration', () => {
     const bad = await browser.post('/register', { username: 'a b', password: 'short', confirmPassword: 'other' })
     expect(bad.status).toBe(400)
     expect(bad.text).toContain('Use 3–32 letters, digits, dot, dash or underscore.')
-    expect(bad.text).toContain('At least 8 characters.')
+    expect(bad.text).toContain('At least 10 characters.')
     const mismatch = await browser.post('/register', { username: 'fine_name', password: 'long enough pw', confirmPassword: 'different pw' })
     expect(mismatch.text).toContain('The two passwords differ.')
     const after = await web.db('users').count<{ count: string }[]>('* as count').first()
     expect(after!.count).toBe(before!.count)
+  })
+})
+
+describe('passwords', () => {
+  /** The field error of a rendered form. */
+  const fieldError = (html: string, field: string) => new RegExp(`id="f-${field}-error"[^>]*>([^<]*)<`).exec(html)?.[1]
+
+  it('refuses at sign-up a password under 10 characters or on the common-password list, and creates nothing', async () => {
+    const browser = new TestBrowser(web.url)
+    english(browser)
+    for (const [password, message] of [
+      ['ninechars', 'At least 10 characters.'],
+      ['1234567890', 'This password is on a list of common passwords. Choose another.'],
+      ['Password123', 'This password is on a list of common passwords. Choose another.'],
+    ] as const) {
+      const username = `pw_${Math.random().toString(36).slice(2, 8)}`
+      const response = await browser.post('/register', { username, password, confirmPassword: password })
+      expect(response.status, password).toBe(400)
+      expect(fieldError(response.text, 'password'), password).toBe(message)
+      expect(await web.db('users').where({ username }).first()).toBeUndefined()
+    }
+    const persian = new TestBrowser(web.url)
+    const fa = await persian.post('/register', { username: 'pw_persian', password: 'qwertyuiop', confirmPassword: 'qwertyuiop' })
+    expect(fieldError(fa.text, 'password')).toBe('این رمز عبور در فهرست رمزهای رایج است. رمز دیگری انتخاب کنید.')
+  })
+
+  it('refuses the same passwords when changing one, and keeps the old password', async () => {
+    const { browser, user } = await signedIn(web, 'agent')
+    english(browser)
+    for (const newPassword of ['ninechars', 'qwertyuiop']) {
+      const response = await browser.post('/settings', { intent: 'change-password', currentPassword: PASSWORD, newPassword, confirmPassword: newPassword })
+      expect(response.status, newPassword).toBe(400)
+      expect(fieldError(response.text, 'newPassword'), newPassword).toBeTruthy()
+    }
+    expect((await new TestBrowser(web.url).login(user.username, PASSWORD)).status).toBe(302)
+  })
+
+  it('still signs in an account whose short password was set before the rule', async () => {
+    const [user] = await web.db('users').insert({ username: `old_${Math.random().toString(36).slice(2, 8)}`, passwordHash: await hashPassword('eight-ch'), role: 'customer' }).returning(['id', 'username'])
+    await web.db('wallets').insert({ userId: user.id })
+    const response = await new TestBrowser(web.url).login(user.username, 'eight-ch')
+    expect(response.status).toBe(302)
+    expect(response.location).toBe('/customer')
   })
 })
 

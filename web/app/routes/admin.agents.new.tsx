@@ -53,7 +53,7 @@ export default function NewAgent() {
           <fieldset className="form-grid">
             <legend>{t.agents.account}</legend>
             <Field label={t.auth.username} name="username" dir="ltr" autoComplete="off" required error={errors.username} hint={t.errors.invalidUsername} />
-            <Field label={t.auth.password} name="password" type="password" dir="ltr" autoComplete="new-password" required error={errors.password} hint={t.errors.passwordTooShort} />
+            <Field label={t.auth.password} name="password" type="password" dir="ltr" autoComplete="new-password" required error={errors.password} hint={t.auth.newPasswordHint} />
           </fieldset>
           <AgentFields errors={errors} locations={locations} />
           <div className="form-actions">

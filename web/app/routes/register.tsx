@@ -18,7 +18,7 @@ const RegisterSchema = z
   .object({
     username: f.text(32).pipe(z.string().regex(USERNAME_PATTERN, 'invalidUsername')),
     displayName: f.optionalText(80, 'name'),
-    password: z.string({ required_error: 'required' }).min(8, 'passwordTooShort').max(200, 'tooLong'),
+    password: f.newPassword(),
     confirmPassword: z.string({ required_error: 'required' }),
   })
   .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'passwordsDiffer' })
@@ -75,7 +75,7 @@ export default function Register() {
       <PostForm>
         <Field label={t.auth.username} name="username" autoComplete="username" dir="ltr" required error={errors.username} hint={t.errors.invalidUsername} />
         <Field label={t.auth.displayName} name="displayName" autoComplete="name" error={errors.displayName} />
-        <Field label={t.auth.password} name="password" type="password" autoComplete="new-password" dir="ltr" required error={errors.password} hint={t.errors.passwordTooShort} />
+        <Field label={t.auth.password} name="password" type="password" autoComplete="new-password" dir="ltr" required error={errors.password} hint={t.auth.newPasswordHint} />
         <Field label={t.auth.confirmPassword} name="confirmPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.confirmPassword} />
         <div className="form-actions">
           <SubmitButton>{t.auth.registerButton}</SubmitButton>

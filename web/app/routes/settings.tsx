@@ -10,7 +10,7 @@ import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader } from '~/components/page.tsx'
 import { audit } from '~/utils/audit.server.ts'
 import { endAllSessions, requireUser, startSession } from '~/utils/auth.server.ts'
-import { parseForm, readForm } from '~/utils/forms.server.ts'
+import { f, parseForm, readForm } from '~/utils/forms.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { generateTotpSecret, TOTP_PURPOSE, totpUri, verifyTotp } from '~/utils/totp.server.ts'
 import { useI18n, useOptionalUser } from '~/utils/root-data.ts'
@@ -30,7 +30,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const PasswordSchema = z
   .object({
     currentPassword: z.string({ required_error: 'required' }).min(1, 'required'),
-    newPassword: z.string({ required_error: 'required' }).min(8, 'passwordTooShort').max(200, 'tooLong'),
+    newPassword: f.newPassword(),
     confirmPassword: z.string({ required_error: 'required' }),
   })
   .refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], message: 'passwordsDiffer' })

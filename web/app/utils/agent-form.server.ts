@@ -25,11 +25,11 @@ export const AgentProfileSchema = z.object({
 
 export const CreateAgentSchema = AgentProfileSchema.extend({
   username: f.text(32).pipe(z.string().regex(USERNAME_PATTERN, 'invalidUsername')),
-  password: z.string({ required_error: 'required' }).min(8, 'passwordTooShort').max(200, 'tooLong'),
+  password: f.newPassword(),
 })
 
 export const EditAgentSchema = AgentProfileSchema.extend({
-  password: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(8, 'passwordTooShort').max(200, 'tooLong').optional()),
+  password: z.preprocess((v) => (v === '' ? undefined : v), f.newPassword().optional()),
 })
 
 export const AdjustCreditSchema = z.object({

@@ -2,6 +2,7 @@ import type { AppLoadContext } from '@remix-run/node'
 import { z } from 'zod'
 import { parseId } from '#domain/ids.ts'
 import { InvalidAmountError, parseMoney } from '#domain/money.ts'
+import { findPasswordProblem } from '#domain/password.ts'
 import { findTextProblem, refineText, type TextKind, type TextProblem } from '#domain/text.ts'
 import type { Dictionary } from '~/i18n/index.ts'
 import { assertCsrf } from './csrf.server.ts'
@@ -113,6 +114,12 @@ const formId = () =>
  * `text`) for names and labels, `singleLine` for reasons and notes, `multiLine` for text areas.
  */
 export const f = {
+  /** A password being set: the rule of domain/password.ts (length, common-password list). */
+  newPassword: () =>
+    z.string({ required_error: 'required', invalid_type_error: 'required' }).superRefine((value, ctx) => {
+      const problem = findPasswordProblem(value)
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem })
+    }),
   /** The text check alone, for a schema built by hand: `z.string().superRefine(f.textCheck('singleLine'))`. */
   textCheck: (kind: TextKind) => refineText(kind, TEXT_ERRORS),
   text: (max = 200, kind: TextKind = 'name') =>
