@@ -203,6 +203,30 @@ describe('registration', () => {
   })
 })
 
+describe('registration does not tell which usernames exist beyond what sign-up needs', () => {
+  it('counts every "username taken" answer against the address, so names cannot be probed without end', async () => {
+    const taken = await Promise.all(Array.from({ length: 11 }, (_, i) => makeUser(web.db, i % 2 ? 'admin' : 'agent')))
+    const prober = new TestBrowser(web.url)
+    english(prober)
+    for (const user of taken.slice(0, 10)) {
+      const response = await prober.post('/register', { username: user.username, password: 'long enough pw', confirmPassword: 'long enough pw' })
+      expect(response.status).toBe(400)
+      expect(response.text).toContain('This username is already taken.')
+    }
+    const blocked = await prober.post('/register', { username: taken[10]!.username, password: 'long enough pw', confirmPassword: 'long enough pw' })
+    expect(blocked.status).toBe(429)
+    expect(blocked.text).not.toContain('This username is already taken.')
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(3000)
+    // An invalid form is answered with its field errors alone, never with whether the name exists.
+    const invalid = await new TestBrowser(web.url).post('/register', { username: taken[0]!.username, password: 'short', confirmPassword: 'short' })
+    expect(invalid.status).toBe(400)
+    expect(invalid.text).not.toMatch(/already taken|قبلاً گرفته/)
+    // Someone else signs up as usual.
+    const other = await new TestBrowser(web.url).post('/register', { username: `fresh_${Date.now().toString(36)}`, password: 'long enough pw', confirmPassword: 'long enough pw' })
+    expect(other.status).toBe(302)
+  })
+})
+
 describe('passwords', () => {
   /** The field error of a rendered form. */
   const fieldError = (html: string, field: string) => new RegExp(`id="f-${field}-error"[^>]*>([^<]*)<`).exec(html)?.[1]

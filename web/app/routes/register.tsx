@@ -53,7 +53,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     userId = user.id
   } catch (error) {
     if (error instanceof UserInputError) {
-      const message = error.field === 'username' && /taken/.test(error.message) ? t.errors.usernameTaken : t.errors.invalid
+      const taken = error.field === 'username' && /taken/.test(error.message)
+      // A taken name tells the visitor that an account exists: it is counted like a sign-up.
+      if (taken) await recordFailure(context.redis, ipKey, LOGIN_LIMITS.registrationsPerIp)
+      const message = taken ? t.errors.usernameTaken : t.errors.invalid
       return data({ errors: { [error.field]: message }, formError: null }, { status: 400 })
     }
     throw error

@@ -24,7 +24,10 @@ export const LOGIN_LIMITS = {
   perUsername: { max: 50, windowSeconds: 60 * 60 },
   /** Wrong two-step codes for one user. */
   perTwoFactorUser: { max: 5, windowSeconds: 15 * 60 },
-  /** New customer accounts from one address. */
+  /**
+   * Sign-ups from one address that reached the username check: accounts made and "username taken" answers alike,
+   * so an address can learn whether at most this many usernames exist per hour.
+   */
   registrationsPerIp: { max: 10, windowSeconds: 60 * 60 },
 } satisfies Record<string, Limit>
 
