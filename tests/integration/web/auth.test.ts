@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { currentTotpCode } from '../../../web/app/utils/totp.server.ts'
+import { currentTotpCode, generateTotpSecret, TOTP_PURPOSE } from '../../../web/app/utils/totp.server.ts'
+import { seal } from '#db/crypto.ts'
 import { hashSessionId } from '#db/sessions.ts'
 import { hashPassword } from '#db/users.ts'
 import { makeUser, PASSWORD, signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
@@ -302,6 +303,29 @@ describe('two-step verification', () => {
     const third = new TestBrowser(web.url)
     await third.login(user.username, PASSWORD)
     expect((await third.post('/two-factor', { code: currentTotpCode(secret!, Date.now() + 30_000) })).status).toBe(400)
+  })
+
+  it('lets a session that still owes its code sign out only itself, not every device', async () => {
+    const { browser: laptop, user } = await signedIn(web, 'agent')
+    const secret = generateTotpSecret()
+    await web.db('users').where({ id: user.id }).update({ totpSecretEncrypted: seal(web.env.APP_SECRET, TOTP_PURPOSE, secret), totpEnabled: true })
+    // The laptop's session was made before two-step was on; a new one that passed its code stands for the owner.
+    const owner = new TestBrowser(web.url)
+    await owner.login(user.username, PASSWORD)
+    expect((await owner.post('/two-factor', { code: currentTotpCode(secret) })).status).toBe(302)
+    expect((await owner.get('/settings')).status).toBe(200)
+
+    const intruder = new TestBrowser(web.url)
+    expect((await intruder.login(user.username, PASSWORD)).location).toMatch(/^\/two-factor/)
+    const out = await intruder.post('/logout', { intent: 'everywhere' })
+    expect(out.status).toBe(302)
+    expect(out.location).toBe('/login')
+    expect(intruder.cookies.has('fp_session')).toBe(false)
+    expect((await owner.get('/settings')).status, 'the owner is still signed in').toBe(200)
+    expect((await laptop.get('/settings')).status, 'the laptop is still signed in').toBe(200)
+    expect(await web.db('auditLog').where({ action: 'auth.logout_everywhere', actorUserId: user.id })).toHaveLength(0)
+    // Two sessions left: the laptop's and the owner's; the intruder's own one ended.
+    expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(2)
   })
 
   it('is not offered to customers', async () => {
