@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client'
+import type { Knex } from 'knex'
 import { z } from 'zod'
-import { decideDebit } from '#domain/credit.ts'
+import { decidePlacement } from '#domain/credit.ts'
 import { formatMoney, type Money } from '#domain/money.ts'
 import { MAX_ID } from '#domain/ids.ts'
 import { priceForRole } from '#domain/pricing.ts'
@@ -17,7 +18,6 @@ import {
 import { startOrderWorkflow } from '#temporal/start.ts'
 import { sendUpdate } from '#temporal/updates.ts'
 import { orderWorkflowId } from '#temporal/workflow-ids.ts'
-import { getWallet } from './ledger.ts'
 import type { Db } from './knex.ts'
 import type { Order, OrderKind, OrderPayMethod, OrderStatus, Role } from './models.ts'
 
@@ -40,6 +40,7 @@ export type OrderRefusalCode =
   | 'NEGATIVE_CREDIT'
   | 'INSUFFICIENT_CREDIT'
   | 'MAX_ACCOUNTS_REACHED'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'WORKFLOW_START_FAILED'
 
 export class OrderRefusedError extends Error {
@@ -48,6 +49,8 @@ export class OrderRefusedError extends Error {
     readonly code: OrderRefusalCode,
     message: string,
     readonly field?: string,
+    /** INSUFFICIENT_CREDIT: what is left to spend; IDEMPOTENCY_KEY_REUSED: the order the key belongs to. */
+    readonly facts: { available?: Money; orderId?: number } = {},
   ) {
     super(message)
   }
@@ -86,14 +89,78 @@ async function findByKey(db: Db, userId: number, key: string): Promise<OrderRow 
   return db('orders').where({ userId, idempotencyKey: key }).first()
 }
 
+type ParsedPlaceOrderInput = z.output<typeof PlaceOrderInputSchema>
+
 /**
- * Validates an order, stores it and starts its `orderToProvision` workflow (`order-<id>`). Checks, in order: the
- * buyer is active; the plan exists and is on sale; the location is one the plan is sold in and the agent may sell
- * in (an agent with no location list may sell everywhere); an agent with negative credit is refused (the 24-hour
- * rule); an agent at their account limit is refused; a wallet order must be affordable now (the debit in the
- * workflow is the final word). The price is the buyer's role price.
+ * A repeated key must ask for the same order: plan, kind, location (new) or account (renewal), how it is paid, the
+ * label and the note. Anything else is a new order under an old key, refused rather than answered with the old one.
  */
-export async function placeOrder(db: Db, client: Client, raw: PlaceOrderInput): Promise<PlacedOrder> {
+function assertSameOrder(existing: OrderRow, input: ParsedPlaceOrderInput): void {
+  const same =
+    existing.planId === input.planId &&
+    existing.kind === input.kind &&
+    existing.payMethod === input.payMethod &&
+    (input.kind === 'new' ? existing.locationId === (input.locationId ?? null) : existing.accountId === (input.accountId ?? null)) &&
+    (existing.requestedUsername ?? null) === (input.requestedUsername ?? null) &&
+    (existing.note ?? null) === (input.note ?? null)
+  if (!same) {
+    throw new OrderRefusedError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `This idempotency key was already used for order ${existing.id} with different details; use a new key for a new order`,
+      undefined,
+      { orderId: existing.id },
+    )
+  }
+}
+
+/** The order a repeated key found: its workflow is started when it never was (the process died after the insert). */
+async function resumeOrder(client: Client, existing: OrderRow, input: ParsedPlaceOrderInput): Promise<PlacedOrder> {
+  assertSameOrder(existing, input)
+  if (TERMINAL_ORDER_STATES.includes(existing.status)) return { order: existing, workflowId: orderWorkflowId(existing.id), created: false }
+  const handle = await startOrderWorkflow(client, existing.id)
+  return { order: existing, workflowId: handle.workflowId, created: false }
+}
+
+/**
+ * What this user's wallet orders placed and not yet debited will take: orders still `pending` whose ORDER_DEBIT is
+ * not in the ledger. Read under the wallet lock, which the debit takes too, so each order is counted either here or
+ * in the balance, never in both and never in neither.
+ */
+async function reservedCredit(trx: Knex.Transaction, userId: number): Promise<Money> {
+  const row = await trx('orders as o')
+    .where({ 'o.userId': userId, 'o.payMethod': 'wallet', 'o.status': 'pending' })
+    .whereNotExists(
+      trx('ledgerEntries as e')
+        .select(trx.raw('1'))
+        .whereRaw('e.wallet_user_id = o.user_id')
+        .where({ 'e.referenceType': 'order', 'e.type': 'ORDER_DEBIT' })
+        .whereRaw('e.reference_id = o.id::text'),
+    )
+    .first(trx.raw('coalesce(sum(o.price), 0)::text as "reserved"'))
+  return BigInt((row as { reserved: string } | undefined)?.reserved ?? '0')
+}
+
+export interface PlaceOrderOptions {
+  /**
+   * Runs after the order row is committed and before its workflow is started. A test seam: tests stop the process
+   * here to leave an order that no workflow runs, for the reconciler to find.
+   */
+  afterCommit?: (order: OrderRow) => Promise<void> | void
+}
+
+/**
+ * Validates an order, stores it and then, once the row is committed, starts its `orderToProvision` workflow
+ * (`order-<id>`). Checks, in order: the buyer is active; the plan exists and is on sale; the location is one the
+ * plan is sold in and the agent may sell in (an agent with no location list may sell everywhere); then, under a lock
+ * on the buyer's wallet and in the transaction that inserts the row: an agent with negative credit is refused (the
+ * 24-hour rule); an agent at their account limit is refused; a wallet order must be affordable with what the wallet
+ * orders placed before it and not yet debited leave (the debit in the workflow is the final word). The price is the
+ * buyer's role price.
+ *
+ * With an idempotency key, a repeat returns the first order (and starts its workflow if the first request died
+ * before it could); the same key with different details is refused (IDEMPOTENCY_KEY_REUSED).
+ */
+export async function placeOrder(db: Db, client: Client, raw: PlaceOrderInput, options: PlaceOrderOptions = {}): Promise<PlacedOrder> {
   const parsed = PlaceOrderInputSchema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -102,10 +169,7 @@ export async function placeOrder(db: Db, client: Client, raw: PlaceOrderInput): 
   const input = parsed.data
   if (input.idempotencyKey) {
     const existing = await findByKey(db, input.userId, input.idempotencyKey)
-    if (existing) {
-      const handle = await startOrderWorkflow(client, existing.id)
-      return { order: existing, workflowId: handle.workflowId, created: false }
-    }
+    if (existing) return resumeOrder(client, existing, input)
   }
 
   const user: { id: number; role: Role; status: string } | undefined = await db('users').where({ id: input.userId }).first('id', 'role', 'status')
@@ -141,41 +205,52 @@ export async function placeOrder(db: Db, client: Client, raw: PlaceOrderInput): 
     if (allowed.length > 0 && !allowed.includes(locationId)) {
       throw new OrderRefusedError('LOCATION_NOT_ALLOWED', `You may not sell accounts in "${location.nameEn}"`, 'locationId')
     }
-    const wallet = await getWallet(db, user.id)
-    if (wallet.usable < 0n) {
-      throw new OrderRefusedError(
-        'NEGATIVE_CREDIT',
-        `New orders are blocked while your credit is negative (${money(wallet.usable)}). Top up at least ${money(-wallet.usable)} first.`,
-      )
-    }
-    if (input.kind === 'new') {
-      const agent = await db('agents').where({ userId: user.id }).first('maxActiveAccounts')
-      const max: number | null = agent?.maxActiveAccounts ?? null
-      if (max !== null) {
-        const activeRow = await db('accounts').where({ userId: user.id, status: 'active' }).first(db.raw('count(*)::int as "n"'))
-        const inFlightRow = await db('orders')
-          .where({ userId: user.id, kind: 'new' })
-          .whereIn('status', ['pending', 'awaiting_payment', 'provisioning'])
-          .first(db.raw('count(*)::int as "n"'))
-        const count = Number(activeRow?.n ?? 0) + Number(inFlightRow?.n ?? 0)
-        if (count >= max) {
-          throw new OrderRefusedError('MAX_ACCOUNTS_REACHED', `You already have ${count} active accounts (or orders on the way), the most your reseller profile allows (${max})`)
-        }
-      }
-    }
-  }
-  if (input.payMethod === 'wallet') {
-    const wallet = await getWallet(db, user.id)
-    const decision = decideDebit(user.role, wallet, price)
-    if (!decision.ok && decision.reason === 'INSUFFICIENT_CREDIT') {
-      throw new OrderRefusedError('INSUFFICIENT_CREDIT', `Not enough credit: this costs ${money(price)} but only ${money(decision.available)} is available. Top up or pay by receipt.`)
-    }
-    if (!decision.ok) throw new OrderRefusedError('NEGATIVE_CREDIT', `New orders are blocked while your credit is negative (${money(decision.usable)}).`)
   }
 
-  let order: OrderRow
+  let stored: { order: OrderRow; created: boolean }
   try {
-    order = await db.transaction(async (trx) => {
+    stored = await db.transaction(async (trx) => {
+      // The wallet lock puts this user's placements in a line, behind each other and behind the debits of their
+      // orders, so the checks below see every order placed before this one.
+      const wallet: { confirmed: string; pending: string } | undefined = await trx('wallets').where({ userId: user.id }).forUpdate().first('confirmed', 'pending')
+      if (!wallet) throw new OrderRefusedError('USER_NOT_FOUND', `User ${user.id} has no wallet`, 'userId')
+      if (input.idempotencyKey) {
+        // The same key may have been placed while this request waited for the lock.
+        const existing = await findByKey(trx, user.id, input.idempotencyKey)
+        if (existing) return { order: existing, created: false }
+      }
+      const balances = { confirmed: BigInt(wallet.confirmed), pending: BigInt(wallet.pending) }
+      const usable = balances.confirmed + balances.pending
+      if (user.role === 'agent' && usable < 0n) {
+        throw new OrderRefusedError('NEGATIVE_CREDIT', `New orders are blocked while your credit is negative (${money(usable)}). Top up at least ${money(-usable)} first.`)
+      }
+      if (user.role === 'agent' && input.kind === 'new') {
+        const agent = await trx('agents').where({ userId: user.id }).first('maxActiveAccounts')
+        const max: number | null = agent?.maxActiveAccounts ?? null
+        if (max !== null) {
+          const activeRow = await trx('accounts').where({ userId: user.id, status: 'active' }).first(trx.raw('count(*)::int as "n"'))
+          const inFlightRow = await trx('orders')
+            .where({ userId: user.id, kind: 'new' })
+            .whereIn('status', ['pending', 'awaiting_payment', 'provisioning'])
+            .first(trx.raw('count(*)::int as "n"'))
+          const count = Number(activeRow?.n ?? 0) + Number(inFlightRow?.n ?? 0)
+          if (count >= max) {
+            throw new OrderRefusedError('MAX_ACCOUNTS_REACHED', `You already have ${count} active accounts (or orders on the way), the most your reseller profile allows (${max})`)
+          }
+        }
+      }
+      if (input.payMethod === 'wallet') {
+        const decision = decidePlacement(user.role, balances, await reservedCredit(trx, user.id), price)
+        if (!decision.ok && decision.reason === 'INSUFFICIENT_CREDIT') {
+          throw new OrderRefusedError(
+            'INSUFFICIENT_CREDIT',
+            `Not enough credit: this costs ${money(price)} but only ${money(decision.available)} is available. Top up or pay by receipt.`,
+            undefined,
+            { available: decision.available },
+          )
+        }
+        if (!decision.ok) throw new OrderRefusedError('NEGATIVE_CREDIT', `New orders are blocked while your credit is negative (${money(decision.usable)}).`)
+      }
       const [row] = await trx('orders')
         .insert({
           userId: user.id,
@@ -192,19 +267,19 @@ export async function placeOrder(db: Db, client: Client, raw: PlaceOrderInput): 
         })
         .returning('*')
       const [withId] = await trx('orders').where({ id: row.id }).update({ workflowId: orderWorkflowId(row.id) }, '*')
-      return withId as OrderRow
+      return { order: withId as OrderRow, created: true }
     })
   } catch (error) {
     // Two requests with the same key raced: the other one stored the order.
     if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
       const existing = await findByKey(db, input.userId, input.idempotencyKey)
-      if (existing) {
-        const handle = await startOrderWorkflow(client, existing.id)
-        return { order: existing, workflowId: handle.workflowId, created: false }
-      }
+      if (existing) return resumeOrder(client, existing, input)
     }
     throw error
   }
+  if (!stored.created) return resumeOrder(client, stored.order, input)
+  const order = stored.order
+  await options.afterCommit?.(order)
   try {
     const handle = await startOrderWorkflow(client, order.id)
     return { order, workflowId: handle.workflowId, created: true }

@@ -199,6 +199,7 @@ export function en(f: Format) {
         PLAN_NOT_FOUND: html`❌ This plan is no longer on sale.`,
         LOCATION_NOT_ALLOWED: html`❌ This plan is not sold in that location.`,
         MAX_ACCOUNTS_REACHED: html`❌ You have reached the most active accounts your reseller profile allows.`,
+        IDEMPOTENCY_KEY_REUSED: html`❌ These buttons were already used for another order. Open the menu again to place a new one.`,
         USER_DISABLED: html`⛔️ Your account is disabled.`,
         ACCOUNT_NOT_FOUND: html`❌ That account is not one of yours.`,
       })[code] ?? html`❌ ${fallback}`,

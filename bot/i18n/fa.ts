@@ -144,6 +144,7 @@ export function fa(f: Format): Messages {
         PLAN_NOT_FOUND: html`❌ این پلن دیگر در فروش نیست.`,
         LOCATION_NOT_ALLOWED: html`❌ این پلن در این لوکیشن فروخته نمی‌شود.`,
         MAX_ACCOUNTS_REACHED: html`❌ به سقف اکانت‌های فعال پروفایل نمایندگی خود رسیده‌اید.`,
+        IDEMPOTENCY_KEY_REUSED: html`❌ این دکمه‌ها پیش‌تر برای سفارش دیگری به کار رفته‌اند. برای سفارش تازه، منو را دوباره باز کنید.`,
         USER_DISABLED: html`⛔️ حساب شما غیرفعال است.`,
         ACCOUNT_NOT_FOUND: html`❌ این اکانت متعلق به شما نیست.`,
       })[code] ?? html`❌ ${fallback}`,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { checkLedger } from '#db/ledger.ts'
 import { adjustWallet } from '#db/payments.ts'
 import { startShopWorld, waitFor, type ShopWorld } from '#tests/integration/web-agent/world.ts'
 
@@ -111,6 +112,53 @@ describe('reseller API', () => {
     const debits = await w.h.db('ledgerEntries').where({ walletUserId: agent.id, type: 'ORDER_DEBIT' })
     expect(debits).toHaveLength(2)
   })
+
+  test('the same Idempotency-Key with another label or note is refused with 409 and places nothing', async () => {
+    const agent = await agentWithToken()
+    const first = await agent.call('POST', '/orders', { body: { ...newOrder(), note: 'for Sara' }, key: 'same-key' })
+    expect(first.status).toBe(201)
+    for (const body of [{ ...newOrder(), label: 'customer 8', note: 'for Sara' }, { ...newOrder(), note: 'for Reza' }, newOrder()]) {
+      const reused = await agent.call('POST', '/orders', { body, key: 'same-key' })
+      expect(reused.status, JSON.stringify(body)).toBe(409)
+      expect(reused.json.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { orderId: first.json.order.id } })
+    }
+    expect((await agent.call('POST', '/orders', { body: { ...newOrder(), note: 'for Sara' }, key: 'same-key' })).status).toBe(200)
+    expect(await w.h.db('orders').where({ userId: agent.id })).toHaveLength(1)
+    await deliveredOrder(agent, first.json.order.id)
+  })
+
+  test('200 parallel orders on credit for 100: 100 are placed, 100 refused with 402 at once, and the ledger stays exact', async () => {
+    const { browser, user } = await w.signIn('agent')
+    await adjustWallet(w.h.db, w.h.client, { userId: user.id, amount: String(120_000 * 100), note: 'credit for 100 orders', actorUserId: w.h.adminId })
+    // Two tokens of the same agent: 100 requests each stay under the per-token rate limit.
+    const tokens: string[] = []
+    for (const name of ['shop a', 'shop b']) {
+      const page = await browser.post('/agent/api-tokens', { intent: 'create', name })
+      tokens.push(/data-testid="new-token">([^<]+)</.exec(page.text)![1]!)
+    }
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const response = await fetch(`${w.url}/api/v1/orders`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${tokens[i % 2]}`, 'Idempotency-Key': `parallel-${i}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(newOrder()),
+        })
+        return { status: response.status, json: (await response.json()) as { error?: { code: string; message: string } } }
+      }),
+    )
+    const count = (status: number) => results.filter((r) => r.status === status).length
+    expect({ placed: count(201), refused: count(402) }).toEqual({ placed: 100, refused: 100 })
+    for (const r of results.filter((x) => x.status === 402)) expect(r.json.error).toMatchObject({ code: 'INSUFFICIENT_CREDIT', message: expect.stringContaining('Not enough credit') })
+
+    const orders = await w.h.db('orders').where({ userId: user.id })
+    expect(orders).toHaveLength(100)
+    await waitFor('every placed order delivered', async () => (await w.h.db('orders').where({ userId: user.id }).whereNot({ status: 'delivered' }).first('id')) === undefined, 150_000)
+    const debits = await w.h.db('ledgerEntries').where({ walletUserId: user.id, type: 'ORDER_DEBIT' })
+    expect(debits).toHaveLength(100)
+    expect(new Set(debits.map((d) => d.referenceId)).size).toBe(100)
+    expect(await w.h.db('wallets').where({ userId: user.id }).first('confirmed', 'pending')).toEqual({ confirmed: '0', pending: '0' })
+    expect(await checkLedger(w.h.db, user.id)).toMatchObject({ ok: true, problems: [] })
+  }, 200_000)
 
   test('bad input gets field errors and places nothing', async () => {
     const agent = await agentWithToken()

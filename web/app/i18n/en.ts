@@ -606,6 +606,7 @@ export const en = {
       planUnavailable: 'This plan is not on sale any more.',
       locationNotAllowed: 'This plan is not sold in that location (or you may not sell there).',
       maxAccounts: 'You have reached the most active accounts your profile allows.',
+      orderKeyReused: 'This form was already sent for another order with different choices. Reload the page to place a new order.',
       methodUnavailable: 'Choose one of the payment methods shown.',
       receiptRequired: 'Upload the receipt.',
       receiptInvalid: 'The receipt must be a photo (JPEG, PNG, WebP) or a PDF within the size limit.',

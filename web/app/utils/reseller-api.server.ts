@@ -1,6 +1,5 @@
 import type { AppLoadContext } from '@remix-run/node'
 import { RefundRefusedError } from '#db/accounts.ts'
-import type { Db } from '#db/knex.ts'
 import { OrderRefusedError, placeOrder, type OrderRefusalCode, type PlacedOrder } from '#db/orders.ts'
 import type { AccountLine, OrderLine } from '#db/shop.ts'
 import type { LiveStatus } from '~/components/status-tracker.tsx'
@@ -76,6 +75,7 @@ const ORDER_STATUS_FOR: Partial<Record<OrderRefusalCode, number>> = {
   NEGATIVE_CREDIT: 409,
   INSUFFICIENT_CREDIT: 402,
   MAX_ACCOUNTS_REACHED: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
   WORKFLOW_START_FAILED: 503,
 }
 
@@ -84,50 +84,36 @@ export function refusalToApiError(error: OrderRefusedError | RefundRefusedError)
     const status = error.code === 'ACCOUNT_NOT_FOUND' ? 404 : error.code === 'ALREADY_DELETED' ? 409 : error.code === 'INVALID_INPUT' ? 422 : 403
     return new ApiError(status, error.code, error.message)
   }
+  if (error.code === 'IDEMPOTENCY_KEY_REUSED') {
+    return new ApiError(409, error.code, `This Idempotency-Key was already used for order ${error.facts.orderId} with different parameters; use a new key for a new order`, {}, { orderId: error.facts.orderId })
+  }
   return new ApiError(ORDER_STATUS_FOR[error.code] ?? 400, error.code, error.message, {}, error.field ? { field: error.field } : undefined)
 }
 
 /**
  * Places an order for the API: the caller's Idempotency-Key is the order's key (namespaced, so it never meets a
- * key of the web forms). The same key with a different request is refused rather than answered with the old order.
+ * key of the web forms). The same key with a different request (label and note included) is refused by the service
+ * rather than answered with the old order.
  */
 export async function placeApiOrder(
   context: AppLoadContext,
   input: { userId: number; idempotencyKey: string; planId: number; kind: 'new' | 'renew'; locationId?: number | null; accountId?: number | null; label?: string | null; note?: string | null },
 ): Promise<PlacedOrder> {
-  const key = `api:${input.idempotencyKey}`
-  await assertSameRequest(context.db, input.userId, key, input)
   const client = await apiTemporal(context)
-  let placed: PlacedOrder
   try {
-    placed = await placeOrder(context.db, client, {
+    return await placeOrder(context.db, client, {
       userId: input.userId,
       planId: input.planId,
       locationId: input.kind === 'new' ? input.locationId : null,
       accountId: input.kind === 'renew' ? input.accountId : null,
       kind: input.kind,
       payMethod: 'wallet',
-      idempotencyKey: key,
+      idempotencyKey: `api:${input.idempotencyKey}`,
       requestedUsername: input.label ?? null,
       note: input.note ?? null,
     })
   } catch (error) {
     if (error instanceof OrderRefusedError) throw refusalToApiError(error)
     throw error
-  }
-  // Two requests with one key can race past the first check; the order that won must match this request too.
-  if (!placed.created) await assertSameRequest(context.db, input.userId, key, input)
-  return placed
-}
-
-async function assertSameRequest(db: Db, userId: number, key: string, input: { planId: number; kind: string; locationId?: number | null; accountId?: number | null }) {
-  const existing = await db('orders').where({ userId, idempotencyKey: key }).first('id', 'planId', 'kind', 'locationId', 'accountId')
-  if (!existing) return
-  const same =
-    existing.planId === input.planId &&
-    existing.kind === input.kind &&
-    (input.kind === 'new' ? existing.locationId === (input.locationId ?? null) : existing.accountId === (input.accountId ?? null))
-  if (!same) {
-    throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was already used for order ${existing.id} with different parameters; use a new key for a new order`, {}, { orderId: existing.id })
   }
 }

@@ -105,7 +105,7 @@ export function describeRefusal(error: OrderRefusedError | PaymentRefusedError |
     case 'NEGATIVE_CREDIT':
       return new ShopError('form', wallet && fmt ? e.negativeCredit(fmt.money(wallet.usable), fmt.money(-wallet.usable)) : error.message, error.code, 409)
     case 'INSUFFICIENT_CREDIT':
-      return new ShopError('form', wallet && fmt ? e.insufficientCredit(fmt.money(wallet.spendable)) : error.message, error.code, 409)
+      return new ShopError('form', wallet && fmt ? e.insufficientCredit(fmt.money('facts' in error && error.facts.available !== undefined ? error.facts.available : wallet.spendable)) : error.message, error.code, 409)
     case 'PLAN_NOT_FOUND':
     case 'PLAN_INACTIVE':
       return new ShopError('planId', e.planUnavailable, error.code)
@@ -114,6 +114,8 @@ export function describeRefusal(error: OrderRefusedError | PaymentRefusedError |
       return new ShopError('locationId', e.locationNotAllowed, error.code)
     case 'MAX_ACCOUNTS_REACHED':
       return new ShopError('form', e.maxAccounts, error.code, 409)
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return new ShopError('form', e.orderKeyReused, error.code, 409)
     case 'ACCOUNT_NOT_FOUND':
       return new ShopError('accountId', t.errors.notFound, error.code, 404)
     case 'DUPLICATE_RECEIPT':
