@@ -172,7 +172,7 @@ export async function startPlatform(options: StartOptions): Promise<Platform> {
     }
 
     // 4. First admin (web roles only: the worker never creates users).
-    const firstAdmin = options.role === 'worker' ? undefined : await ensureFirstAdmin(db)
+    const firstAdmin = options.role === 'worker' ? undefined : await ensureFirstAdmin(db, { username: env.FIRST_ADMIN_USERNAME })
 
     // 5. Worker.
     let worker: RunningWorker | undefined

@@ -196,6 +196,13 @@ describe('deployment settings', () => {
     expect(ok({ METRICS_PRIVATE_NETWORKS: 'false' }).METRICS_PRIVATE_NETWORKS).toBe(false)
     expect(problems({ METRICS_PRIVATE_NETWORKS: 'yes' })).toEqual([expect.stringMatching(/METRICS_PRIVATE_NETWORKS must be true or false/)])
   })
+
+  it('reads FIRST_ADMIN_USERNAME as a username, and unset or empty as "generate one"', () => {
+    expect(ok({ FIRST_ADMIN_USERNAME: ' owner.1 ' }).FIRST_ADMIN_USERNAME).toBe('owner.1')
+    expect(ok({ FIRST_ADMIN_USERNAME: '' }).FIRST_ADMIN_USERNAME).toBeUndefined()
+    expect(ok({}).FIRST_ADMIN_USERNAME).toBeUndefined()
+    expect(problems({ FIRST_ADMIN_USERNAME: 'no spaces' })).toEqual([expect.stringMatching(/^FIRST_ADMIN_USERNAME: must be 3–32 letters/)])
+  })
 })
 
 describe('envWithDefaults', () => {

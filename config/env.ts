@@ -124,6 +124,16 @@ export const EnvSchema = z.object({
   METRICS_PRIVATE_NETWORKS: booleanText('METRICS_PRIVATE_NETWORKS'),
   /** Where the first admin's one-time password is written (mode 0600) instead of being printed. */
   FIRST_ADMIN_FILE: optionalString,
+  /**
+   * The first admin's username; unset: `admin-` and six random characters, so the name of an install's admin cannot
+   * be guessed. The same rule as every username (`USERNAME_PATTERN` in db/users.ts).
+   */
+  FIRST_ADMIN_USERNAME: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3–32 letters, digits, dots, dashes or underscores')
+      .optional(),
+  ),
   PUBLIC_URL: url('PUBLIC_URL').default('http://localhost:3000'),
   CURRENCY: z.string().min(1).default('IRT'),
   DEFAULT_LOCALE: z.enum(['fa', 'en']).default('fa'),

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPlatform } from '../../../bin/start.ts'
+import { ensureFirstAdmin } from '../../../bin/start/admin.ts'
 import { freePort } from '../../../bin/start/processes.ts'
 import { createLogger } from '../../../infra/logger.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
@@ -49,6 +50,25 @@ async function startWeb(file: string) {
   })
   return { platform, output: () => output.join('\n') }
 }
+
+describe('the name of the first admin', () => {
+  it('is generated, not the guessable "admin", unless FIRST_ADMIN_USERNAME names it', async () => {
+    const generated = await createTestDatabase('first_admin_generated')
+    const named = await createTestDatabase('first_admin_named')
+    try {
+      const first = await ensureFirstAdmin(generated.db)
+      expect(first?.username).toMatch(/^admin-[a-z2-9]{6}$/)
+      expect(await generated.db('users').where({ role: 'admin' }).pluck('username')).toEqual([first!.username])
+      expect(await ensureFirstAdmin(generated.db)).toBeUndefined()
+
+      await named.db('users').insert({ username: 'taken-name', role: 'customer' })
+      await expect(ensureFirstAdmin(named.db, { username: 'Taken-Name' })).rejects.toThrow(/FIRST_ADMIN_USERNAME "Taken-Name" is already the username/)
+      expect((await ensureFirstAdmin(named.db, { username: 'owner' }))?.username).toBe('owner')
+    } finally {
+      await Promise.all([generated.drop(), named.drop()])
+    }
+  })
+})
 
 describe('the first admin in a deployment that keeps its output', () => {
   it('writes the one-time password to FIRST_ADMIN_FILE (mode 0600) and prints only where it is', async () => {
