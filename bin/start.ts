@@ -287,6 +287,7 @@ function banner(info: {
       `      username: ${info.firstAdmin.username}`,
       `      password: ${info.firstAdmin.password}`,
       '  This password is shown only now. Change it after signing in.',
+      `  Lost it? npm run cli -- admin reset-password --username ${info.firstAdmin.username}`,
     )
   }
   if (info.embeddedPostgres) lines.push('', `  Database: embedded Postgres, data in ${path.join(info.data, 'pg')}`)

@@ -69,6 +69,34 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
   })
 }
 
+/**
+ * Sets a new password for the user named `username` (any case) from the operator's CLI: the way back in after a lost
+ * password, or a first start whose one-time password was never seen. Every session of the user ends; with
+ * `resetTwoFactor`, two-step verification is turned off too (a lost authenticator). Writes an audit row.
+ */
+export async function resetPassword(
+  db: Db,
+  input: { username: string; password: string; resetTwoFactor: boolean },
+): Promise<{ id: number; username: string; role: Role; sessionsEnded: number; twoFactorOn: boolean }> {
+  const passwordHash = await hashNewPassword(input.password)
+  return db.transaction(async (trx) => {
+    const user: User | undefined = await trx('users').whereRaw('lower(username) = lower(?)', [input.username]).forUpdate().first()
+    if (!user) throw new UserInputError('username', `no user named "${input.username}"`)
+    const patch: Record<string, unknown> = { passwordHash, updatedAt: trx.fn.now() }
+    if (input.resetTwoFactor) Object.assign(patch, { totpEnabled: false, totpSecretEncrypted: null })
+    await trx('users').where({ id: user.id }).update(patch)
+    const sessionsEnded = await trx('sessions').where({ userId: user.id }).delete()
+    await trx('auditLog').insert({
+      actorUserId: null,
+      action: 'auth.password_reset',
+      targetType: 'user',
+      targetId: String(user.id),
+      detail: JSON.stringify({ by: 'cli', twoFactorReset: input.resetTwoFactor, sessionsEnded }),
+    })
+    return { id: user.id, username: user.username, role: user.role, sessionsEnded, twoFactorOn: user.totpEnabled && !input.resetTwoFactor }
+  })
+}
+
 export async function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
   return db('users').whereRaw('lower(username) = lower(?)', [username]).first()
 }

@@ -86,6 +86,41 @@ describe('the flowpanel CLI', () => {
     expect(await findUserByUsername(db, 'weak_admin')).toBeUndefined()
   })
 
+  it('admin reset-password gives a user a new password, ends their sessions and can turn two-step off', async () => {
+    const user = (await findUserByUsername(db, 'root_admin'))!
+    await db('sessions').insert({ id: 'cli-reset-session', userId: user.id, expiresAt: new Date(Date.now() + 86_400_000), twoFactorVerified: true })
+    await db('users').where({ id: user.id }).update({ totpEnabled: true, totpSecretEncrypted: 'v1:sealed' })
+
+    const generated = await cli(['admin', 'reset-password', '--username', 'ROOT_ADMIN'], env)
+    expect(generated.stderr).toBe('')
+    expect(generated.code).toBe(0)
+    const password = /new password: (\S+)/.exec(generated.stdout)?.[1]
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/)
+    expect(generated.stdout).toContain('password of admin "root_admin" reset; its 1 session(s) were signed out')
+    expect(generated.stdout).toContain('two-step verification is still on (add --reset-2fa to turn it off)')
+    let row = (await findUserByUsername(db, 'root_admin'))!
+    expect(await verifyPassword(row.passwordHash!, password!)).toBe(true)
+    expect(await verifyPassword(row.passwordHash!, 'correct horse battery')).toBe(false)
+    expect(await db('sessions').where({ userId: user.id })).toHaveLength(0)
+    expect(await db('auditLog').where({ action: 'auth.password_reset', targetId: String(user.id) })).toHaveLength(1)
+
+    const chosen = await cli(['admin', 'reset-password', '--username', 'root_admin', '--password', 'a chosen new password', '--reset-2fa'], env)
+    expect(chosen.code).toBe(0)
+    expect(chosen.stdout).not.toContain('a chosen new password')
+    expect(chosen.stdout).toContain('two-step verification turned off')
+    row = (await findUserByUsername(db, 'root_admin'))!
+    expect(await verifyPassword(row.passwordHash!, 'a chosen new password')).toBe(true)
+    expect(row).toMatchObject({ totpEnabled: false, totpSecretEncrypted: null })
+
+    const weak = await cli(['admin', 'reset-password', '--username', 'root_admin', '--password', '1234567890'], env)
+    expect(weak.code).toBe(2)
+    expect(weak.stderr).toContain('Password is on a list of common passwords')
+    const nobody = await cli(['admin', 'reset-password', '--username', 'nobody_here'], env)
+    expect(nobody.code).toBe(2)
+    expect(nobody.stderr).toContain('no user named "nobody_here"')
+    expect(await verifyPassword((await findUserByUsername(db, 'root_admin'))!.passwordHash!, 'a chosen new password')).toBe(true)
+  })
+
   it('ledger check passes on a consistent ledger and fails, naming the wallet, after a balance is changed with raw SQL', async () => {
     const admin = await findUserByUsername(db, 'root_admin')
     await submitPendingCharge(db, { userId: admin!.id, amount: 500n, paymentId: 1, idempotencyKey: 'cli-pending' })
