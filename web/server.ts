@@ -137,8 +137,17 @@ export async function startWebServer(options: StartWebServerOptions): Promise<We
       optimizeDeps: (options.optimizeClientDeps ?? true) ? undefined : { noDiscovery: true, include: [] },
       logLevel: options.hmr ? 'info' : 'warn',
     })
-    app.use(vite.middlewares)
     const devServer = vite
+    // Vite's file middlewares decodeURI the path and log a stack for a malformed escape; such a path names no file,
+    // so it goes straight to the app, as express.static lets it through in production.
+    app.use((req, res, next) => {
+      try {
+        decodeURI(req.url)
+      } catch {
+        return next()
+      }
+      devServer.middlewares(req, res, next)
+    })
     build = () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
   } else {
     const buildDir = options.buildDir ?? defaultBuildDir

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
 import { count, seedLocation } from './seed.ts'
 
@@ -97,6 +97,19 @@ describe('bad input', () => {
     expect(response.text).toContain('نویسه‌های کنترلی')
     expect((await browser.get('/admin/orders?q=a%1Bb&agent=2147483648')).status).toBe(400)
     expect((await browser.get('/admin/orders?agent=2147483648')).status).toBe(200)
+  })
+
+  it('a page path with a malformed escape is a 404 page, without a server error logged', async () => {
+    const { browser } = await signedIn(web, 'admin')
+    const logged = vi.spyOn(console, 'error')
+    try {
+      for (const path of ['/admin/agents/%E0%A4%A', '/admin/accounts/%ZZ', '/customer/orders/%C0%80']) {
+        expect((await browser.get(path)).status, path).toBeLessThan(500)
+      }
+      expect(logged.mock.calls.map((c) => String(c[0])).filter((m) => /URI malformed/.test(m))).toEqual([])
+    } finally {
+      logged.mockRestore()
+    }
   })
 
   it('API paths with a malformed escape or an encoded line break answer the JSON error shape', async () => {
