@@ -74,6 +74,7 @@ export const en = {
     panels: 'Panels',
     workflows: 'Workflows',
     audit: 'Audit log',
+    security: 'Security',
     settings: 'Settings',
     signIn: 'Sign in',
     signOut: 'Sign out',
@@ -126,6 +127,18 @@ export const en = {
     currentPassword: 'Current password',
     newPassword: 'New password',
     passwordChanged: 'Password changed. Other sessions were signed out.',
+    twoFactorRequired: 'Your account must use two-step verification. Set it up below to continue.',
+    twoFactorRequiredKeep: 'Two-step verification is required for your account, so it cannot be turned off.',
+  },
+  security: {
+    title: 'Security',
+    twoFactorTitle: 'Two-step verification',
+    twoFactorIntro:
+      'When it is required for a role, people of that role who have not set it up are sent to set it up after signing in, and can do nothing else until they have.',
+    requireForAdmins: 'Require it for admins',
+    requireForAgents: 'Require it for agents',
+    withoutTwoFactor: (admins: string, agents: string) => `Without two-step verification now: ${admins} admin(s), ${agents} agent(s).`,
+    saved: 'Security settings saved.',
   },
   errors: {
     required: 'Required.',

@@ -73,6 +73,7 @@ export const fa: Dictionary = {
     panels: 'پنل‌ها',
     workflows: 'گردش‌کارها',
     audit: 'گزارش رویدادها',
+    security: 'امنیت',
     settings: 'تنظیمات',
     signIn: 'ورود',
     signOut: 'خروج',
@@ -125,6 +126,18 @@ export const fa: Dictionary = {
     currentPassword: 'رمز عبور فعلی',
     newPassword: 'رمز عبور جدید',
     passwordChanged: 'رمز عبور تغییر کرد. نشست‌های دیگر بسته شدند.',
+    twoFactorRequired: 'حساب شما باید تأیید دومرحله‌ای داشته باشد. برای ادامه، آن را در زیر راه‌اندازی کنید.',
+    twoFactorRequiredKeep: 'تأیید دومرحله‌ای برای حساب شما الزامی است و نمی‌توان آن را خاموش کرد.',
+  },
+  security: {
+    title: 'امنیت',
+    twoFactorTitle: 'تأیید دومرحله‌ای',
+    twoFactorIntro:
+      'وقتی برای نقشی الزامی باشد، کسانی از آن نقش که آن را راه‌اندازی نکرده‌اند پس از ورود به راه‌اندازی آن فرستاده می‌شوند و تا آن را راه‌اندازی نکنند کار دیگری نمی‌توانند بکنند.',
+    requireForAdmins: 'برای مدیران الزامی باشد',
+    requireForAgents: 'برای نمایندگان الزامی باشد',
+    withoutTwoFactor: (admins, agents) => `اکنون بدون تأیید دومرحله‌ای: ${admins} مدیر، ${agents} نماینده.`,
+    saved: 'تنظیمات امنیتی ذخیره شد.',
   },
   errors: {
     required: 'الزامی است.',

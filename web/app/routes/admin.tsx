@@ -29,6 +29,7 @@ export default function AdminLayout() {
           { to: '/admin/payment-methods', label: t.nav.paymentMethods },
           { to: '/admin/workflows', label: t.nav.workflows },
           { to: '/admin/audit', label: t.nav.audit },
+          { to: '/admin/security', label: t.nav.security },
           { to: '/settings', label: t.nav.settings },
         ]}
       />

@@ -4,19 +4,22 @@ import QRCode from 'qrcode'
 import { z } from 'zod'
 import { seal, unseal } from '#db/crypto.ts'
 import { getUserById, setPassword, setPendingTotpSecret, setTotpEnabled } from '#db/web-users.ts'
+import { twoFactorRequiredFor } from '#db/security-settings.ts'
 import { verifyPassword } from '#db/users.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import { Field, Notice, PostForm, SubmitButton } from '~/components/forms.tsx'
 import { Card, Ltr, PageHeader } from '~/components/page.tsx'
 import { audit } from '~/utils/audit.server.ts'
-import { endAllSessions, requireUser, startSession } from '~/utils/auth.server.ts'
+import { endAllSessions, owesTwoFactorSetup, requireUser, startSession, TWO_FACTOR_SETUP_PATH } from '~/utils/auth.server.ts'
 import { f, parseForm, readForm } from '~/utils/forms.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { generateTotpSecret, TOTP_PURPOSE, totpUri, verifyTotp } from '~/utils/totp.server.ts'
 import { useI18n, useOptionalUser } from '~/utils/root-data.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const user = await requireUser(request, context)
+  // The one page a user who must set up two-step verification may open: it is where they do.
+  const user = await requireUser(request, context, { allowTwoFactorSetup: true })
+  const owesSetup = await owesTwoFactorSetup(request, context, user)
   const row = await getUserById(context.db, user.id)
   const mayUse2fa = user.role !== 'customer'
   let setup: { secret: string; qr: string } | null = null
@@ -24,7 +27,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     const secret = unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted)
     setup = { secret, qr: await QRCode.toDataURL(totpUri(secret, user.username), { margin: 1, width: 200 }) }
   }
-  return { mayUse2fa, totpEnabled: Boolean(row?.totpEnabled), setup }
+  return { mayUse2fa, totpEnabled: Boolean(row?.totpEnabled), setup, owesSetup }
 }
 
 const PasswordSchema = z
@@ -39,9 +42,11 @@ type ActionResult = { ok: boolean; message?: string; errors?: Record<string, str
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request, context)
-  const user = await requireUser(request, context)
+  const user = await requireUser(request, context, { allowTwoFactorSetup: true })
   const { t } = i18nFor(request, context, user)
   const intent = form.get('intent')
+  // Until the required set-up is done, the set-up is all this page does.
+  if (intent !== 'start-2fa' && intent !== 'enable-2fa' && (await owesTwoFactorSetup(request, context, user))) return redirect(TWO_FACTOR_SETUP_PATH)
   const secretOf = async () => {
     const row = await getUserById(context.db, user.id)
     return row?.totpSecretEncrypted ? unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted) : null
@@ -70,6 +75,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return redirect('/settings?notice=twoFactorEnabled', { headers: { 'Set-Cookie': cookie } })
     }
     case 'disable-2fa': {
+      if (await twoFactorRequiredFor(context.db, user.role)) {
+        return data<ActionResult>({ ok: false, message: t.settings.twoFactorRequiredKeep }, { status: 400 })
+      }
       const secret = await secretOf()
       if (!secret || !(await verifyTotp(context, user.id, secret, String(form.get('code') ?? '')))) {
         return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
@@ -99,7 +107,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const NOTICES = ['twoFactorEnabled', 'passwordChanged'] as const
 
 export default function Settings() {
-  const { mayUse2fa, totpEnabled, setup } = useLoaderData<typeof loader>()
+  const { mayUse2fa, totpEnabled, setup, owesSetup } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [params] = useSearchParams()
   const { t } = useI18n()
@@ -111,8 +119,9 @@ export default function Settings() {
       <PageHeader title={t.settings.title} />
       {actionData?.message ? <Notice kind={actionData.ok ? 'success' : 'error'}>{actionData.message}</Notice> : null}
       {notice && !actionData ? <Notice kind="success">{t.settings[notice]}</Notice> : null}
+      {owesSetup ? <Notice kind="warning">{t.settings.twoFactorRequired}</Notice> : null}
       <div className="grid-2">
-        {user?.role === 'agent' ? (
+        {user?.role === 'agent' && !owesSetup ? (
           <Card title={t.shop.tokens.title}>
             <p className="muted">{t.shop.tokens.intro}</p>
             <Link to="/agent/api-tokens" className="btn">
@@ -155,24 +164,28 @@ export default function Settings() {
             )}
           </Card>
         ) : null}
-        <Card title={t.settings.changePassword}>
-          <PostForm>
-            <Field label={t.settings.currentPassword} name="currentPassword" type="password" autoComplete="current-password" dir="ltr" required error={errors.currentPassword} />
-            <Field label={t.settings.newPassword} name="newPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.newPassword} />
-            <Field label={t.auth.confirmPassword} name="confirmPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.confirmPassword} />
-            <div className="form-actions">
-              <SubmitButton value="change-password">{t.common.save}</SubmitButton>
-            </div>
-          </PostForm>
-        </Card>
-        <Card title={t.settings.sessions}>
-          <p className="muted">{t.settings.sessionsHint}</p>
-          <PostForm action="/logout">
-            <SubmitButton value="everywhere" className="btn btn-danger">
-              {t.auth.signOutEverywhere}
-            </SubmitButton>
-          </PostForm>
-        </Card>
+        {owesSetup ? null : (
+          <>
+            <Card title={t.settings.changePassword}>
+              <PostForm>
+                <Field label={t.settings.currentPassword} name="currentPassword" type="password" autoComplete="current-password" dir="ltr" required error={errors.currentPassword} />
+                <Field label={t.settings.newPassword} name="newPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.newPassword} />
+                <Field label={t.auth.confirmPassword} name="confirmPassword" type="password" autoComplete="new-password" dir="ltr" required error={errors.confirmPassword} />
+                <div className="form-actions">
+                  <SubmitButton value="change-password">{t.common.save}</SubmitButton>
+                </div>
+              </PostForm>
+            </Card>
+            <Card title={t.settings.sessions}>
+              <p className="muted">{t.settings.sessionsHint}</p>
+              <PostForm action="/logout">
+                <SubmitButton value="everywhere" className="btn btn-danger">
+                  {t.auth.signOutEverywhere}
+                </SubmitButton>
+              </PostForm>
+            </Card>
+          </>
+        )}
       </div>
     </>
   )

@@ -3,6 +3,7 @@ import { redirect } from '@remix-run/node'
 import { Lucia, TimeSpan, type Session, type User } from 'lucia'
 import type { Db } from '#db/knex.ts'
 import type { Role } from '#db/models.ts'
+import { twoFactorRequiredFor } from '#db/security-settings.ts'
 import { createSessionAdapter, type SessionAttributes, type SessionUserAttributes } from '#db/sessions.ts'
 import { cookieIsSecure } from './cookies.server.ts'
 
@@ -105,14 +106,37 @@ function currentPath(request: Request): string {
   return url.pathname + url.search
 }
 
-/** Redirects to sign-in (or to the two-step code) unless a fully signed-in user made the request. */
-export async function requireUser(request: Request, context: AppLoadContext): Promise<AuthedUser> {
+/** Where people who must set up two-step verification are sent (the settings page shows only that). */
+export const TWO_FACTOR_SETUP_PATH = '/settings?setup=two-factor'
+
+const setupByRequest = new WeakMap<Request, Promise<boolean>>()
+
+/**
+ * Whether the user must set up two-step verification before doing anything else: an admin requires it for their
+ * role (/admin/security) and they have not turned it on. Read once per request.
+ */
+export function owesTwoFactorSetup(request: Request, context: AppLoadContext, user: AuthedUser): Promise<boolean> {
+  if (user.totpEnabled || user.role === 'customer') return Promise.resolve(false)
+  let pending = setupByRequest.get(request)
+  if (!pending) {
+    pending = twoFactorRequiredFor(context.db, user.role)
+    setupByRequest.set(request, pending)
+  }
+  return pending
+}
+
+/**
+ * Redirects to sign-in (or to the two-step code, or to setting two-step up where it is required) unless a fully
+ * signed-in user made the request. Only the settings page passes `allowTwoFactorSetup`: it is where the set-up happens.
+ */
+export async function requireUser(request: Request, context: AppLoadContext, options: { allowTwoFactorSetup?: boolean } = {}): Promise<AuthedUser> {
   const auth = await getAuth(request, context)
   const redirectTo = encodeURIComponent(currentPath(request))
   if (!auth.user) {
     throw redirect(`/login?redirectTo=${redirectTo}`, auth.setCookie ? { headers: { 'Set-Cookie': auth.setCookie } } : undefined)
   }
   if (auth.user.totpEnabled && !auth.user.twoFactorVerified) throw redirect(`/two-factor?redirectTo=${redirectTo}`)
+  if (!options.allowTwoFactorSetup && (await owesTwoFactorSetup(request, context, auth.user))) throw redirect(TWO_FACTOR_SETUP_PATH)
   return auth.user
 }
 
