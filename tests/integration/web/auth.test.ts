@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { currentTotpCode, generateTotpSecret, TOTP_PURPOSE } from '../../../web/app/utils/totp.server.ts'
 import { seal } from '#db/crypto.ts'
 import { hashSessionId } from '#db/sessions.ts'
-import { hashPassword } from '#db/users.ts'
+import { hashPassword, verifyPassword } from '#db/users.ts'
 import { makeUser, PASSWORD, signedIn, startTestWeb, TestBrowser, type TestWeb } from './harness.ts'
 
 let web: TestWeb
@@ -326,6 +326,39 @@ describe('two-step verification', () => {
     expect(await web.db('auditLog').where({ action: 'auth.logout_everywhere', actorUserId: user.id })).toHaveLength(0)
     // Two sessions left: the laptop's and the owner's; the intruder's own one ended.
     expect(await web.db('sessions').where({ userId: user.id })).toHaveLength(2)
+  })
+
+  it('blocks wrong codes per address, so guesses from one place never lock the owner out of another', async () => {
+    const { user } = await signedIn(web, 'agent')
+    const secret = generateTotpSecret()
+    await web.db('users').where({ id: user.id }).update({ totpSecretEncrypted: seal(web.env.APP_SECRET, TOTP_PURPOSE, secret), totpEnabled: true })
+    const intruder = new TestBrowser(web.url)
+    await intruder.login(user.username, PASSWORD)
+    for (let i = 0; i < 5; i++) expect((await intruder.post('/two-factor', { code: '000000' })).status).toBe(400)
+    expect((await intruder.post('/two-factor', { code: currentTotpCode(secret) })).status).toBe(429)
+    const owner = new TestBrowser(web.url)
+    await owner.login(user.username, PASSWORD)
+    const passed = await owner.post('/two-factor', { code: currentTotpCode(secret, Date.now() + 30_000) })
+    expect(passed.status).toBe(302)
+    expect(passed.location).toBe('/agent')
+  })
+
+  it('limits guesses of the current password and of codes on the settings page', async () => {
+    const { browser, user } = await signedIn(web, 'agent')
+    await web.db('users').where({ id: user.id }).update({ locale: 'en' })
+    const change = (currentPassword: string) =>
+      browser.post('/settings', { intent: 'change-password', currentPassword, newPassword: 'another long password', confirmPassword: 'another long password' })
+    for (let i = 0; i < 5; i++) expect((await change(`wrong-${i}`)).status).toBe(400)
+    const blocked = await change(PASSWORD)
+    expect(blocked.status).toBe(429)
+    expect(blocked.text).toMatch(/Too many sign-in attempts\. Try again in [\d,]+ s\./)
+    expect(await verifyPassword((await web.db('users').where({ id: user.id }).first()).passwordHash, PASSWORD)).toBe(true)
+
+    expect((await browser.post('/settings', { intent: 'start-2fa' })).status).toBe(302)
+    const secret = /data-testid="totp-secret">([A-Z2-7]+)</.exec((await browser.get('/settings')).text)![1]!
+    for (let i = 0; i < 5; i++) expect((await browser.post('/settings', { intent: 'enable-2fa', code: '000000' })).status).toBe(400)
+    expect((await browser.post('/settings', { intent: 'enable-2fa', code: currentTotpCode(secret) })).status).toBe(429)
+    expect((await web.db('users').where({ id: user.id }).first()).totpEnabled).toBe(false)
   })
 
   it('is not offered to customers', async () => {

@@ -9,7 +9,7 @@ import { audit } from '~/utils/audit.server.ts'
 import { HOME_BY_ROLE, requireAnonymous, startSession } from '~/utils/auth.server.ts'
 import { f, parseForm, readForm } from '~/utils/forms.server.ts'
 import { safeRedirectPath } from '~/utils/misc.ts'
-import { clearFailures, limitKeys, LOGIN_LIMITS, longestBlock, recordFailure } from '~/utils/rate-limit.server.ts'
+import { clearFailures, longestBlock, passwordGuessChecks, recordFailures } from '~/utils/rate-limit.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
 
@@ -39,15 +39,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { username, password } = parsed.data
   const { redis, db, clientIp } = context
 
-  const keys = limitKeys(context.env)
-  const ipKey = keys.loginIp(clientIp)
-  const userKey = keys.loginUser(username)
-  const pairKey = keys.loginUserIp(username, clientIp)
-  const wait = await longestBlock(redis, [
-    [ipKey, LOGIN_LIMITS.perIp],
-    [pairKey, LOGIN_LIMITS.perUsernameAndIp],
-    [userKey, LOGIN_LIMITS.perUsername],
-  ])
+  const limits = passwordGuessChecks(context.env, username, clientIp)
+  const wait = await longestBlock(redis, limits.checks)
   if (wait > 0) {
     return data({ errors: {}, formError: t.auth.tooManyAttempts(fmt.number(wait)) }, { status: 429, headers: { 'Retry-After': String(wait) } })
   }
@@ -57,11 +50,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (user?.passwordHash) valid = await verifyPassword(user.passwordHash, password)
   else await verifyPassword(await (dummyHash ??= hashPassword('flowpanel-no-such-user')), password)
   if (!user || !valid) {
-    await Promise.all([
-      recordFailure(redis, ipKey, LOGIN_LIMITS.perIp),
-      recordFailure(redis, pairKey, LOGIN_LIMITS.perUsernameAndIp),
-      recordFailure(redis, userKey, LOGIN_LIMITS.perUsername),
-    ])
+    await recordFailures(redis, limits.checks)
     if (user) await audit(request, context, null, 'auth.login_failed', { type: 'user', id: user.id })
     return data({ errors: {}, formError: t.auth.invalidCredentials }, { status: 400 })
   }
@@ -69,7 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   // The owner's success clears their own address only: clearing the username's count would give guessers spread
   // over other addresses a fresh allowance each time the owner signs in.
-  await clearFailures(redis, pairKey)
+  await clearFailures(redis, limits.pair)
   const cookie = await startSession(request, context, user.id, { twoFactorVerified: !user.totpEnabled })
   await audit(request, context, user.id, 'auth.login', { type: 'user', id: user.id }, { twoFactorPending: user.totpEnabled })
   const home = safeRedirectPath(parsed.data.redirectTo, HOME_BY_ROLE[user.role])

@@ -12,9 +12,12 @@ import { Card, Ltr, PageHeader } from '~/components/page.tsx'
 import { audit } from '~/utils/audit.server.ts'
 import { endAllSessions, owesTwoFactorSetup, requireUser, startSession, TWO_FACTOR_SETUP_PATH } from '~/utils/auth.server.ts'
 import { f, parseForm, readForm } from '~/utils/forms.server.ts'
+import { clearFailures, codeGuessChecks, longestBlock, passwordGuessChecks, recordFailures } from '~/utils/rate-limit.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { generateTotpSecret, TOTP_PURPOSE, totpUri, verifyTotp } from '~/utils/totp.server.ts'
 import { useI18n, useOptionalUser } from '~/utils/root-data.ts'
+
+export { retryAfterHeaders as headers } from '~/utils/headers.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   // The one page a user who must set up two-step verification may open: it is where they do.
@@ -43,13 +46,34 @@ type ActionResult = { ok: boolean; message?: string; errors?: Record<string, str
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request, context)
   const user = await requireUser(request, context, { allowTwoFactorSetup: true })
-  const { t } = i18nFor(request, context, user)
+  const { t, fmt } = i18nFor(request, context, user)
   const intent = form.get('intent')
   // Until the required set-up is done, the set-up is all this page does.
   if (intent !== 'start-2fa' && intent !== 'enable-2fa' && (await owesTwoFactorSetup(request, context, user))) return redirect(TWO_FACTOR_SETUP_PATH)
   const secretOf = async () => {
     const row = await getUserById(context.db, user.id)
     return row?.totpSecretEncrypted ? unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted) : null
+  }
+
+  /**
+   * A guess of a two-step code or of the current password, counted as at sign-in: a stolen session must not try
+   * codes or passwords without limit. Returns the seconds to wait when blocked.
+   */
+  const guess = async (limits: ReturnType<typeof codeGuessChecks>, check: () => Promise<boolean>): Promise<boolean | number> => {
+    const wait = await longestBlock(context.redis, limits.checks)
+    if (wait > 0) return wait
+    if (await check()) {
+      await clearFailures(context.redis, limits.pair)
+      return true
+    }
+    await recordFailures(context.redis, limits.checks)
+    return false
+  }
+  const tooMany = (wait: number) =>
+    data<ActionResult>({ ok: false, message: t.auth.tooManyAttempts(fmt.number(wait)) }, { status: 429, headers: { 'Retry-After': String(wait) } })
+  const codeIsRight = async () => {
+    const secret = await secretOf()
+    return guess(codeGuessChecks(context.env, user.id, context.clientIp), async () => Boolean(secret) && verifyTotp(context, user.id, secret!, String(form.get('code') ?? '')))
   }
 
   if (intent === 'start-2fa' || intent === 'enable-2fa' || intent === 'disable-2fa') {
@@ -62,10 +86,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return redirect('/settings')
     }
     case 'enable-2fa': {
-      const secret = await secretOf()
-      if (!secret || !(await verifyTotp(context, user.id, secret, String(form.get('code') ?? '')))) {
-        return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
-      }
+      const right = await codeIsRight()
+      if (typeof right === 'number') return tooMany(right)
+      if (!right) return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
       await setTotpEnabled(context.db, user.id, true)
       await audit(request, context, user.id, 'auth.two_factor_enabled', { type: 'user', id: user.id })
       // Every other session is ended; this browser continues with a fresh, verified session.
@@ -78,10 +101,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (await twoFactorRequiredFor(context.db, user.role)) {
         return data<ActionResult>({ ok: false, message: t.settings.twoFactorRequiredKeep }, { status: 400 })
       }
-      const secret = await secretOf()
-      if (!secret || !(await verifyTotp(context, user.id, secret, String(form.get('code') ?? '')))) {
-        return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
-      }
+      const right = await codeIsRight()
+      if (typeof right === 'number') return tooMany(right)
+      if (!right) return data<ActionResult>({ ok: false, errors: { code: t.auth.invalidCode } }, { status: 400 })
       await setTotpEnabled(context.db, user.id, false)
       await audit(request, context, user.id, 'auth.two_factor_disabled', { type: 'user', id: user.id })
       return data<ActionResult>({ ok: true, message: t.settings.twoFactorDisabled })
@@ -90,9 +112,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
       const parsed = parseForm(PasswordSchema, form, t)
       if (!parsed.ok) return data<ActionResult>({ ok: false, errors: parsed.errors }, { status: 400 })
       const row = await getUserById(context.db, user.id)
-      if (!row?.passwordHash || !(await verifyPassword(row.passwordHash, parsed.data.currentPassword))) {
-        return data<ActionResult>({ ok: false, errors: { currentPassword: t.auth.invalidCredentials } }, { status: 400 })
-      }
+      const right = await guess(passwordGuessChecks(context.env, user.username, context.clientIp), async () =>
+        Boolean(row?.passwordHash) && verifyPassword(row!.passwordHash!, parsed.data.currentPassword),
+      )
+      if (typeof right === 'number') return tooMany(right)
+      if (!right) return data<ActionResult>({ ok: false, errors: { currentPassword: t.auth.invalidCredentials } }, { status: 400 })
       await setPassword(context.db, user.id, parsed.data.newPassword)
       await audit(request, context, user.id, 'auth.password_changed', { type: 'user', id: user.id })
       await endAllSessions(context, user.id)

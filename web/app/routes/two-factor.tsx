@@ -9,7 +9,7 @@ import { audit } from '~/utils/audit.server.ts'
 import { getAuth, HOME_BY_ROLE, startSession } from '~/utils/auth.server.ts'
 import { readForm } from '~/utils/forms.server.ts'
 import { safeRedirectPath } from '~/utils/misc.ts'
-import { clearFailures, limitKeys, LOGIN_LIMITS, longestBlock, recordFailure } from '~/utils/rate-limit.server.ts'
+import { clearFailures, codeGuessChecks, longestBlock, recordFailures } from '~/utils/rate-limit.server.ts'
 import { i18nFor } from '~/utils/request.server.ts'
 import { TOTP_PURPOSE, verifyTotp } from '~/utils/totp.server.ts'
 import { useI18n } from '~/utils/root-data.ts'
@@ -33,8 +33,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request, context)
   const user = await pendingUser(request, context)
   const { t, fmt } = i18nFor(request, context, user)
-  const key = limitKeys(context.env).twoFactor(user.id)
-  const wait = await longestBlock(context.redis, [[key, LOGIN_LIMITS.perTwoFactorUser]])
+  const limits = codeGuessChecks(context.env, user.id, context.clientIp)
+  const wait = await longestBlock(context.redis, limits.checks)
   if (wait > 0) return data({ formError: t.auth.tooManyAttempts(fmt.number(wait)) }, { status: 429, headers: { 'Retry-After': String(wait) } })
 
   const row = await getUserById(context.db, user.id)
@@ -43,10 +43,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     ? await verifyTotp(context, user.id, unseal(context.env.APP_SECRET, TOTP_PURPOSE, row.totpSecretEncrypted), code)
     : false
   if (!ok) {
-    await recordFailure(context.redis, key, LOGIN_LIMITS.perTwoFactorUser)
+    await recordFailures(context.redis, limits.checks)
     return data({ formError: t.auth.invalidCode }, { status: 400 })
   }
-  await clearFailures(context.redis, key)
+  await clearFailures(context.redis, limits.pair)
   // A new session id once the second factor is proven.
   const cookie = await startSession(request, context, user.id, { twoFactorVerified: true })
   await audit(request, context, user.id, 'auth.two_factor_passed', { type: 'user', id: user.id })

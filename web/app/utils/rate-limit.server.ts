@@ -22,8 +22,10 @@ export const LOGIN_LIMITS = {
    * per-address allowance over four times the window, so a few addresses guessing never lock the owner out of theirs.
    */
   perUsername: { max: 50, windowSeconds: 60 * 60 },
-  /** Wrong two-step codes for one user. */
-  perTwoFactorUser: { max: 5, windowSeconds: 15 * 60 },
+  /** Wrong two-step codes for one user from one address. */
+  perTwoFactorUserAndIp: { max: 5, windowSeconds: 15 * 60 },
+  /** Wrong two-step codes for one user from anywhere: slower, as for passwords, so one address cannot lock the owner out. */
+  perTwoFactorUser: { max: 30, windowSeconds: 60 * 60 },
   /**
    * Sign-ups from one address that reached the username check: accounts made and "username taken" answers alike,
    * so an address can learn whether at most this many usernames exist per hour.
@@ -41,8 +43,46 @@ export function limitKeys(env: Pick<Env, 'REDIS_PREFIX'>) {
     loginUser: (username: string) => names.key('rl', 'login', 'user', digest(username.trim().toLowerCase())),
     loginUserIp: (username: string, ip: string) => names.key('rl', 'login', 'user-ip', digest(`${username.trim().toLowerCase()}\n${ip}`)),
     twoFactor: (userId: number) => names.key('rl', '2fa', 'user', userId),
+    twoFactorIp: (userId: number, ip: string) => names.key('rl', '2fa', 'user-ip', digest(`${userId}\n${ip}`)),
     register: (ip: string) => names.key('rl', 'register', 'ip', digest(ip)),
   }
+}
+
+type Checks = [key: string, limit: Limit][]
+
+/**
+ * The counters a guess of `username`'s password from `ip` is checked against and counted in: at sign-in, and where a
+ * signed-in page asks for the current password (a stolen session must not guess it without limit). `pair` is the
+ * one a success clears.
+ */
+export function passwordGuessChecks(env: Pick<Env, 'REDIS_PREFIX'>, username: string, ip: string): { checks: Checks; pair: string } {
+  const keys = limitKeys(env)
+  const pair = keys.loginUserIp(username, ip)
+  return {
+    pair,
+    checks: [
+      [keys.loginIp(ip), LOGIN_LIMITS.perIp],
+      [pair, LOGIN_LIMITS.perUsernameAndIp],
+      [keys.loginUser(username), LOGIN_LIMITS.perUsername],
+    ],
+  }
+}
+
+/** The same for two-step codes of one user: at `/two-factor`, and when turning two-step on or off. */
+export function codeGuessChecks(env: Pick<Env, 'REDIS_PREFIX'>, userId: number, ip: string): { checks: Checks; pair: string } {
+  const keys = limitKeys(env)
+  const pair = keys.twoFactorIp(userId, ip)
+  return {
+    pair,
+    checks: [
+      [pair, LOGIN_LIMITS.perTwoFactorUserAndIp],
+      [keys.twoFactor(userId), LOGIN_LIMITS.perTwoFactorUser],
+    ],
+  }
+}
+
+export async function recordFailures(redis: Redis, checks: Checks): Promise<void> {
+  await Promise.all(checks.map(([key, limit]) => recordFailure(redis, key, limit)))
 }
 
 /** Seconds until `key` unblocks, or 0 when it is not blocked. */
