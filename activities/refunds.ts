@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common'
 import { getAccount, markAccountRemoved, markOrdersRefunded, quoteAccountRefund } from '#db/accounts.ts'
+import { finishRefund } from '#db/refunds.ts'
 import type { RefundStatus } from '#temporal/messages.ts'
 import type { ResolvedDeps } from './deps.ts'
 import { withHeartbeat } from './heartbeat.ts'
@@ -65,10 +66,12 @@ export function createRefundActivities(deps: ResolvedDeps) {
       }
     },
 
-    async markAccountRefunded(input: { accountId: number; action: 'delete' | 'disable'; orderIds: number[] }): Promise<void> {
+    /** Marks the account removed, its orders refunded and its refund row done (`amount`: what was given back; absent in older histories). */
+    async markAccountRefunded(input: { accountId: number; action: 'delete' | 'disable'; orderIds: number[]; amount?: string }): Promise<void> {
       await db.transaction(async (trx) => {
         await markAccountRemoved(trx, input.accountId, input.action)
         await markOrdersRefunded(trx, input.orderIds)
+        await finishRefund(trx, input.accountId, input.amount ?? '0')
       })
     },
 

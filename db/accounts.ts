@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client'
 import { DEFAULT_REFUND_POLICY, quoteRefund, type RefundPolicy, type RefundQuote } from '#domain/refund.ts'
 import { findTextProblem, TEXT_PROBLEM_MESSAGES } from '#domain/text.ts'
 import { startRefundWorkflow } from '#temporal/start.ts'
+import { refundWorkflowId } from '#temporal/workflow-ids.ts'
 import type { Db } from './knex.ts'
 import type { Account, AccountStatus } from './models.ts'
+import { discardRefund, openRefund } from './refunds.ts'
 
 /**
  * Accounts: the panel users that orders made. Writes here are idempotent (guarded by the current state), so an
@@ -262,8 +264,15 @@ export async function requestRefund(
   if (problem) throw new RefundRefusedError('INVALID_INPUT', `The reason ${TEXT_PROBLEM_MESSAGES[problem]}`)
   if (reason.length > MAX_REFUND_REASON) throw new RefundRefusedError('INVALID_INPUT', `The reason is longer than ${MAX_REFUND_REASON} characters`)
   const quote = await previewRefund(db, input)
-  const handle = await startRefundWorkflow(client, { accountId: input.accountId, requestedBy: input.requestedBy, reason })
-  return { quote, workflowId: handle.workflowId }
+  // The row comes first and is committed before the workflow starts: a refund whose start is lost is found by the reconciler.
+  const opened = await openRefund(db, { accountId: input.accountId, requestedBy: input.requestedBy, reason, workflowId: refundWorkflowId(input.accountId) })
+  try {
+    const handle = await startRefundWorkflow(client, { accountId: input.accountId, requestedBy: input.requestedBy, reason })
+    return { quote, workflowId: handle.workflowId }
+  } catch (error) {
+    if (opened.created) await discardRefund(db, opened.refund.id)
+    throw error
+  }
 }
 
 /** After a refund: orders paid back are marked refunded. */

@@ -78,7 +78,7 @@ export async function refundAccount(input: RefundAccountInput): Promise<RefundRe
       note: refundNote(plan.username, input.reason),
     })
   }
-  await steps.markAccountRefunded({ accountId: input.accountId, action: plan.panelAction, orderIds: todo.payments.map((p) => p.orderId) })
+  await steps.markAccountRefunded({ accountId: input.accountId, action: plan.panelAction, orderIds: todo.payments.map((p) => p.orderId), amount: plan.amount })
   status.step = 'done'
   await publish()
   await bestEffort('refund notification', () =>
