@@ -5,6 +5,7 @@ import { createNotificationActivities } from './notifications.ts'
 import { createOrderActivities } from './orders.ts'
 import { createPaymentActivities } from './payments.ts'
 import { createPeriodicActivities } from './periodic.ts'
+import { createReconcileActivities } from './reconcile.ts'
 import { createRefundActivities } from './refunds.ts'
 
 /**
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCreditWatchActivities(resolved),
     ...createPeriodicActivities(resolved),
     ...createBroadcastActivities(resolved),
+    ...createReconcileActivities(resolved),
   }
 }
 

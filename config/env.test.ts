@@ -26,6 +26,7 @@ describe('parseEnv', () => {
       GATEWAY_PAYMENT_WINDOW: 3_600_000,
       NEGATIVE_CREDIT_GRACE: 24 * 3_600_000,
       PERIODIC_INTERVAL: 10 * 60_000,
+      RECONCILE_INTERVAL: 5 * 60_000,
     })
     expect(result.env.DATABASE_URL).toBeUndefined()
     expect(result.env.TEMPORAL_ADDRESS).toBeUndefined()
@@ -42,6 +43,7 @@ describe('parseEnv', () => {
       PAYMENT_REMINDERS: '6h,30m',
       NEGATIVE_CREDIT_GRACE: '2d',
       PERIODIC_INTERVAL: '15m',
+      RECONCILE_INTERVAL: '2m',
     })
     expect(result.ok && result.env.TELEGRAM_BOT_TOKEN).toBeUndefined()
     expect(result.ok && result.env).toMatchObject({
@@ -51,6 +53,7 @@ describe('parseEnv', () => {
       PAYMENT_REMINDERS: [30 * 60_000, 6 * 3_600_000],
       NEGATIVE_CREDIT_GRACE: 48 * 3_600_000,
       PERIODIC_INTERVAL: 15 * 60_000,
+      RECONCILE_INTERVAL: 2 * 60_000,
     })
   })
 

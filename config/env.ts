@@ -165,6 +165,8 @@ export const EnvSchema = z.object({
   NEGATIVE_CREDIT_GRACE: duration('24h'),
   /** Interval of the periodic-maintenance schedule; each worker start applies it to the schedule. */
   PERIODIC_INTERVAL: duration('10m'),
+  /** Interval of the reconcile schedule (work whose workflow was lost); each worker start applies it to the schedule. */
+  RECONCILE_INTERVAL: duration('5m'),
 })
 
 /** The parsed configuration; REDIS_PREFIX and METRICS_PRIVATE_NETWORKS are always filled in (see parseEnv). */

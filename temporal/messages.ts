@@ -15,6 +15,7 @@ export const WORKFLOW_TYPES = {
   agentCreditWatch: 'agentCreditWatch',
   broadcast: 'broadcast',
   periodicPass: 'periodicPass',
+  reconcilePass: 'reconcilePass',
 } as const
 
 // ---- order-to-provision ---------------------------------------------------------------------------
@@ -224,5 +225,38 @@ export interface PeriodicPassSummary {
   accountsSynced: number
   warningsSent: number
   /** Panels that could not be read this pass, with the reason. */
+  problems: string[]
+}
+
+// ---- reconciliation -------------------------------------------------------------------------------
+/**
+ * The schedule that finds work whose workflow was lost (see docs/decisions/011-reconciler.md) and starts one short
+ * `reconcilePass` per interval; as with periodic maintenance, its id is the base of every pass's workflow id.
+ */
+export const RECONCILE_SCHEDULE_ID = 'reconcile'
+export interface ReconcilePassInput {
+  /** Rows younger than this are left alone: the request that wrote them may still be starting their workflow. */
+  minAgeMs?: number
+}
+/** One thing a pass did: the same facts its audit row keeps. */
+export interface ReconciledItem {
+  kind: 'order' | 'payment' | 'refund' | 'broadcast'
+  id: number
+  workflowId: string
+  /** How the workflow was found: missing, or closed (completed, failed, terminated, cancelled, timed_out). */
+  found: string
+  action: 'restarted' | 'settled'
+  /** For a settlement: how the row ends (delivered, failed, APPROVED, done, …). */
+  outcome: string | null
+  /** Money given back by the settlement, decimal string; '0' when none. */
+  refunded: string
+  why: string
+}
+export interface ReconcilePassSummary {
+  at: string
+  /** Rows in a non-final state that were looked at. */
+  checked: number
+  reconciled: ReconciledItem[]
+  /** Rows that could not be reconciled this pass, with the reason; the next pass tries again. */
   problems: string[]
 }

@@ -1,23 +1,12 @@
-import {
-  isGrpcServiceError,
-  ScheduleAlreadyRunning,
-  ServiceError,
-  ScheduleNotFoundError,
-  WorkflowNotFoundError,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptions,
-} from '@temporalio/client'
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client'
 import { PERIODIC_SCHEDULE_ID, WORKFLOW_TYPES, type PeriodicPassInput, type PeriodicPassSummary } from './messages.ts'
-import { MAIN_TASK_QUEUE } from './task-queues.ts'
+import { ensureIntervalSchedule, type IntervalSchedule } from './schedules.ts'
 
 /**
  * The `periodic-maintenance` schedule (docs/decisions/010-periodic-work-as-schedules.md): every worker start ensures it,
  * an admin can run a pass now, and its status is read back from Temporal (the schedule's description and the result
  * of the last pass), never from memory.
  */
-
-const GRPC_UNIMPLEMENTED = 12
 
 /** The workflow type of the loop that ran periodic work before the schedule (docs/decisions/008-periodic-work.md). */
 export const LEGACY_PERIODIC_WORKFLOW_TYPE = 'periodicMaintenance'
@@ -27,45 +16,9 @@ export interface PeriodicScheduleConfig {
   intervalMs: number
 }
 
-/**
- * A pass missed while Temporal was away is still worth running within one interval; older ones would only repeat
- * the work the next pass does anyway. Temporal's minimum is 10 seconds.
- */
-function periodicCatchupWindowMs(intervalMs: number): number {
-  return Math.max(intervalMs, 10_000)
-}
-
-function desiredSchedule(config: PeriodicScheduleConfig) {
-  if (!Number.isInteger(config.intervalMs) || config.intervalMs < 1_000) {
-    throw new Error(`The periodic maintenance interval must be at least one second (got ${config.intervalMs} ms)`)
-  }
-  const args: [PeriodicPassInput] = [{}]
-  // Temporal keeps intervals in whole seconds; rounding here lets a restart compare like with like.
-  const every = Math.round(config.intervalMs / 1_000) * 1_000
-  return {
-    spec: { intervals: [{ every }] },
-    action: { type: 'startWorkflow' as const, workflowType: WORKFLOW_TYPES.periodicPass, workflowId: PERIODIC_SCHEDULE_ID, taskQueue: MAIN_TASK_QUEUE, args },
-    // SKIP: a tick while a pass still runs adds nothing the next tick will not do, and must not pile up on a slow panel.
-    policies: { overlap: 'SKIP' as const, catchupWindow: periodicCatchupWindowMs(every), pauseOnFailure: false },
-  }
-}
-
-function matches(current: ScheduleDescription, config: PeriodicScheduleConfig): boolean {
-  const want = desiredSchedule(config)
-  const { spec, action, policies } = current
-  return (
-    spec.intervals?.length === 1 &&
-    spec.intervals[0]!.every === want.spec.intervals[0]!.every &&
-    !spec.intervals[0]!.offset &&
-    (spec.calendars?.length ?? 0) === 0 &&
-    action.type === 'startWorkflow' &&
-    action.workflowType === want.action.workflowType &&
-    action.workflowId === want.action.workflowId &&
-    action.taskQueue === want.action.taskQueue &&
-    policies.overlap === want.policies.overlap &&
-    policies.catchupWindow === want.policies.catchupWindow &&
-    policies.pauseOnFailure === want.policies.pauseOnFailure
-  )
+function periodicSchedule(config: PeriodicScheduleConfig): IntervalSchedule {
+  const input: PeriodicPassInput = {}
+  return { scheduleId: PERIODIC_SCHEDULE_ID, workflowType: WORKFLOW_TYPES.periodicPass, intervalMs: config.intervalMs, input, what: 'periodic maintenance' }
 }
 
 /**
@@ -75,29 +28,7 @@ function matches(current: ScheduleDescription, config: PeriodicScheduleConfig): 
  * so a pause set in the Temporal UI stays. Then the loop of ADR 008, if it still runs, is terminated.
  */
 export async function ensurePeriodicSchedule(client: Client, config: PeriodicScheduleConfig): Promise<'created' | 'updated' | 'unchanged'> {
-  const want = desiredSchedule(config)
-  let outcome: 'created' | 'updated' | 'unchanged'
-  try {
-    const options: ScheduleOptions = { scheduleId: PERIODIC_SCHEDULE_ID, ...want, state: { triggerImmediately: true } }
-    await client.schedule.create(options)
-    outcome = 'created'
-  } catch (error) {
-    if (error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === GRPC_UNIMPLEMENTED) {
-      throw new Error(
-        'The Temporal server does not implement schedules, which periodic maintenance runs from (the time-skipping test server has none): ' +
-          'point TEMPORAL_ADDRESS at a full server or the CLI dev server, or start this worker with --no-periodic',
-        { cause: error },
-      )
-    }
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error
-    const handle = client.schedule.getHandle(PERIODIC_SCHEDULE_ID)
-    if (matches(await handle.describe(), config)) {
-      outcome = 'unchanged'
-    } else {
-      await handle.update((current) => ({ ...current, ...want }))
-      outcome = 'updated'
-    }
-  }
+  const outcome = await ensureIntervalSchedule(client, periodicSchedule(config))
   await retireLegacyLoop(client)
   return outcome
 }

@@ -8,7 +8,8 @@ import { z } from 'zod'
 import { MAX_ID } from '#domain/ids.ts'
 import { singleLineText } from '#domain/text.ts'
 import { MAIN_TASK_QUEUE } from './task-queues.ts'
-import { creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
+import type { BroadcastInput } from '#workflows/broadcast/messages.ts'
+import { broadcastWorkflowId, creditWatchWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from './workflow-ids.ts'
 import {
   creditChangedSignal,
   WORKFLOW_TYPES,
@@ -71,6 +72,43 @@ export async function startRefundWorkflow(client: Client, raw: RefundAccountInpu
       taskQueue: MAIN_TASK_QUEUE,
       workflowId,
       args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    })
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
+    throw error
+  }
+}
+
+/** Work whose workflow the reconciler starts again, with the input the workflow is started with. */
+export type RestartTarget =
+  | { kind: 'order'; orderId: number }
+  | { kind: 'payment'; paymentId: number }
+  | { kind: 'refund'; input: RefundAccountInput }
+  | { kind: 'broadcast'; broadcastId: number }
+
+/**
+ * Starts the workflow of work the reconciler found without a running one: never started (the process died after
+ * writing the row), gone (a namespace reset, past retention), or closed without finishing (terminated, cancelled,
+ * timed out, failed). Same business id; ALLOW_DUPLICATE_FAILED_ONLY lets a new run follow a run that did not
+ * complete and never one that did; a run started meanwhile is returned (USE_EXISTING). The workflows' idempotency
+ * keys make the new run safe: it does again only what the earlier one had not done.
+ */
+export async function startWorkflowAgain(client: Client, target: RestartTarget): Promise<WorkflowHandle> {
+  const [type, workflowId, args] =
+    target.kind === 'order'
+      ? [WORKFLOW_TYPES.orderToProvision, orderWorkflowId(target.orderId), [{ orderId: target.orderId } satisfies OrderToProvisionInput]]
+      : target.kind === 'payment'
+        ? [WORKFLOW_TYPES.paymentApproval, paymentWorkflowId(target.paymentId), [{ paymentId: target.paymentId } satisfies PaymentApprovalInput]]
+        : target.kind === 'refund'
+          ? [WORKFLOW_TYPES.refundAccount, refundWorkflowId(target.input.accountId), [RefundAccountInputSchema.parse(target.input)]]
+          : [WORKFLOW_TYPES.broadcast, broadcastWorkflowId(target.broadcastId), [{ broadcastId: target.broadcastId } satisfies BroadcastInput]]
+  try {
+    return await client.workflow.start(type, {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId,
+      args,
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     })

@@ -5,6 +5,7 @@ import { getEnv } from '#config/env.ts'
 import { createDb } from '#db/knex.ts'
 import { createTemporalClient, DEFAULT_TEMPORAL_ADDRESS } from '#temporal/client.ts'
 import { ensurePeriodicSchedule } from '#temporal/periodic.ts'
+import { ensureReconcileSchedule } from '#temporal/reconcile.ts'
 import { buildWorker } from './create-worker.ts'
 
 export {
@@ -20,7 +21,8 @@ const LOG_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' 
 
 /**
  * The worker process (`npm run worker [-- --no-periodic]`): reads the environment, opens Postgres, Redis and Temporal, registers the
- * workflows and activities, makes sure the periodic-maintenance schedule exists with `PERIODIC_INTERVAL`, and on SIGTERM/SIGINT stops polling,
+ * workflows and activities, makes sure the periodic-maintenance and reconcile schedules exist with `PERIODIC_INTERVAL` and
+ * `RECONCILE_INTERVAL`, and on SIGTERM/SIGINT stops polling,
  * lets running activities finish (up to 30 s) and closes everything once. The SDK's logger tags every line of a
  * workflow or activity with its workflow id, run id and activity id.
  */
@@ -46,10 +48,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
 
-  // `--no-periodic`: workers (and tests) that must leave the periodic-maintenance schedule alone.
+  // `--no-periodic`: workers (and tests) that must leave the schedules alone.
   if (!process.argv.includes('--no-periodic')) {
     const schedule = await ensurePeriodicSchedule(temporal.client, { intervalMs: env.PERIODIC_INTERVAL })
     logger.info(`periodic-maintenance schedule ${schedule}`, { intervalMs: env.PERIODIC_INTERVAL })
+    const reconcile = await ensureReconcileSchedule(temporal.client, { intervalMs: env.RECONCILE_INTERVAL })
+    logger.info(`reconcile schedule ${reconcile}`, { intervalMs: env.RECONCILE_INTERVAL })
   }
   logger.info('worker started', { address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
   try {

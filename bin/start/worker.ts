@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis'
 import type { Env } from '#config/env.ts'
 import type { Db } from '#db/knex.ts'
 import { ensurePeriodicSchedule } from '#temporal/periodic.ts'
+import { ensureReconcileSchedule } from '#temporal/reconcile.ts'
 import { buildWorker } from '../../worker/create-worker.ts'
 import type { Logger } from '../../infra/logger.ts'
 
@@ -73,6 +74,7 @@ export async function startWorker(options: {
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30} seconds`,
   })
   await ensurePeriodicSchedule(client, { intervalMs: env.PERIODIC_INTERVAL })
+  await ensureReconcileSchedule(client, { intervalMs: env.RECONCILE_INTERVAL })
   const done = worker.run().finally(close)
   logger.info('worker-started', { address: options.address, namespace: env.TEMPORAL_NAMESPACE, taskQueue: worker.options.taskQueue })
   let stopping: Promise<void> | undefined

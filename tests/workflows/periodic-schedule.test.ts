@@ -4,7 +4,7 @@ import { ScheduleNotFoundError } from '@temporalio/client'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { adjustWallet } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
-import { PERIODIC_SCHEDULE_ID, WORKFLOW_TYPES, type OrderResult } from '#temporal/messages.ts'
+import { PERIODIC_SCHEDULE_ID, RECONCILE_SCHEDULE_ID, WORKFLOW_TYPES, type OrderResult } from '#temporal/messages.ts'
 import { ensurePeriodicSchedule, LEGACY_PERIODIC_WORKFLOW_TYPE, readPeriodicStatus, runPeriodicPassNow, type PeriodicStatus } from '#temporal/periodic.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { parseArgv } from '../../bin/cli.ts'
@@ -133,7 +133,12 @@ describe('the periodic-maintenance schedule', () => {
     const [a, b] = await Promise.all([startWorkerProcess([], { PERIODIC_INTERVAL: '10m' }), startWorkerProcess([], { PERIODIC_INTERVAL: '10m' })])
     const said = [a.output(), b.output()].map((o) => /periodic-maintenance schedule (created|updated|unchanged)/.exec(o)?.[1]).sort()
     expect(said).toEqual(['created', 'unchanged'])
-    expect(await waitFor('the schedule in the list', async () => ((await scheduleIds()).length > 0 ? scheduleIds() : undefined))).toEqual([PERIODIC_SCHEDULE_ID])
+    expect([a.output(), b.output()].map((o) => /reconcile schedule (created|updated|unchanged)/.exec(o)?.[1]).sort()).toEqual(['created', 'unchanged'])
+    expect(await waitFor('the schedules in the list', async () => ((await scheduleIds()).length > 1 ? (await scheduleIds()).sort() : undefined))).toEqual([PERIODIC_SCHEDULE_ID, RECONCILE_SCHEDULE_ID])
+    const reconcile = await h.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe()
+    expect(reconcile.spec.intervals).toEqual([{ every: 5 * 60_000 }])
+    expect(reconcile.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 5 * 60_000, pauseOnFailure: false })
+    expect(reconcile.action).toMatchObject({ type: 'startWorkflow', workflowType: WORKFLOW_TYPES.reconcilePass, workflowId: RECONCILE_SCHEDULE_ID, taskQueue: MAIN_TASK_QUEUE })
 
     const d = await h.client.schedule.getHandle(PERIODIC_SCHEDULE_ID).describe()
     expect(d.spec.intervals).toEqual([{ every: TEN_MINUTES }])
