@@ -4,10 +4,19 @@ import { defineConfig } from 'vitest/config'
  * Test projects, one per kind of test (see docs/testing.md):
  * unit (pure, no I/O), integration (real Postgres + Redis), workflows (real worker + Temporal's own servers),
  * e2e (real browser).
+ *
+ * Test files run in parallel, each in a process of its own with its own database, Redis prefix, Temporal server and
+ * ports. Most of a file's time is spent waiting on those servers, so more files run at once than there are cores:
+ * VITEST_MAX_FORKS, 4 by default. The global setup makes the template database, the workflow bundle and the
+ * production web build once per run.
  */
+const maxForks = Number(process.env.VITEST_MAX_FORKS ?? 4)
+
 export default defineConfig({
   test: {
     globalSetup: ['./tests/setup/global-setup.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { maxForks, minForks: 1 } },
     projects: [
       {
         extends: true,

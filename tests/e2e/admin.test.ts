@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import QRCode from 'qrcode'
@@ -15,6 +13,7 @@ import { createUser } from '#db/users.ts'
 import { startWebServer, type WebServer } from '../../web/server.ts'
 import { temporalProviderFromClient } from '../../web/app/utils/temporal.server.ts'
 import { startHarness, waitFor, type Harness } from '../workflows/harness.ts'
+import { buildWeb, removeWebBuild } from '../integration/web-agent/browser.ts'
 
 /**
  * The admin console in a real browser (Debian chromium driven by playwright-core) against the production
@@ -64,16 +63,7 @@ async function pendingReceipt(amount: string): Promise<number> {
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true })
   uploadDir = await mkdtemp(path.join(tmpdir(), 'fp-e2e-uploads-'))
-  // Our own build directory (inside the repository, where the test runner may load modules from): another
-  // build of web/build during the run cannot swap the assets.
-  buildDir = await mkdtemp(path.join(ARTIFACTS, '.web-build-'))
-  await timed('build', () =>
-    promisify(execFile)('npx', ['remix', 'vite:build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
-      cwd: ROOT,
-      maxBuffer: 1 << 24,
-      env: { ...process.env, FLOWPANEL_WEB_BUILD_DIR: buildDir },
-    }),
-  )
+  buildDir = await timed('build', buildWeb)
   h = await timed('harness', () => startHarness('e2e_admin', { env: { UPLOAD_DIR: uploadDir, DEFAULT_LOCALE: 'fa' } }))
   redis = new Redis(h.redisUrl)
   server = await startWebServer({ env: h.appEnv, db: h.db, redis, temporal: temporalProviderFromClient(h.client), port: 0, host: '127.0.0.1', mode: 'production', buildDir })
@@ -95,7 +85,7 @@ afterAll(async () => {
   redis?.disconnect()
   await h?.teardown()
   if (uploadDir) await rm(uploadDir, { recursive: true, force: true })
-  if (buildDir) await rm(buildDir, { recursive: true, force: true })
+  await removeWebBuild(buildDir)
   console.log(`e2e admin timings (ms): ${JSON.stringify(timings)}`)
 })
 

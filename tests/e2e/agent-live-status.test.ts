@@ -1,8 +1,7 @@
-import { rm } from 'node:fs/promises'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adjustWallet } from '#db/payments.ts'
-import { buildWeb, launchChromium, RECORD_STEPS, signInPage } from '../integration/web-agent/browser.ts'
+import { buildWeb, removeWebBuild, launchChromium, RECORD_STEPS, signInPage } from '../integration/web-agent/browser.ts'
 import { startShopWorld, waitFor, type ShopWorld } from '../integration/web-agent/world.ts'
 
 /**
@@ -36,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await w?.close()
-  if (buildDir) await rm(buildDir, { recursive: true, force: true })
+  await removeWebBuild(buildDir)
 })
 
 async function createUser(label: string): Promise<{ orderId: number; clickToDeliveredMs: number }> {

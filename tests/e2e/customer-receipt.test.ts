@@ -1,8 +1,7 @@
-import { rm } from 'node:fs/promises'
 import QRCode from 'qrcode'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildWeb, launchChromium, RECORD_STEPS, signInPage } from '../integration/web-agent/browser.ts'
+import { buildWeb, removeWebBuild, launchChromium, RECORD_STEPS, signInPage } from '../integration/web-agent/browser.ts'
 import { startShopWorld, type ShopWorld } from '../integration/web-agent/world.ts'
 
 /**
@@ -38,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await w?.close()
-  if (buildDir) await rm(buildDir, { recursive: true, force: true })
+  await removeWebBuild(buildDir)
 })
 
 describe('a customer buying by receipt', () => {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
@@ -8,7 +8,7 @@ import { adjustWallet } from '#db/payments.ts'
 import { placeOrder } from '#db/orders.ts'
 import { orderStatusQuery } from '#temporal/messages.ts'
 import { startWebServer, type WebServer } from '../../web/server.ts'
-import { buildWeb, launchChromium, signInPage } from '../integration/web-agent/browser.ts'
+import { buildWeb, removeWebBuild, launchChromium, signInPage } from '../integration/web-agent/browser.ts'
 import { makeUser } from '../integration/web/harness.ts'
 import { startHarness, waitFor, type Harness } from '../workflows/harness.ts'
 
@@ -94,7 +94,7 @@ afterAll(async () => {
   await server?.close()
   redis?.disconnect()
   await h?.teardown()
-  if (buildDir) await rm(buildDir, { recursive: true, force: true })
+  await removeWebBuild(buildDir)
 })
 
 describe('a stuck order in the Temporal Web UI', () => {

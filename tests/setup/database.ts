@@ -1,5 +1,6 @@
 import knexFactory from 'knex'
 import { createDb, migrateLatest, type Db } from '#db/knex.ts'
+import { SHARED } from './shared.ts'
 
 /** Base URL of the Postgres server tests use; each run and each vitest worker gets its own database on it. */
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -21,7 +22,7 @@ async function withAdmin<T>(fn: (admin: ReturnType<typeof knexFactory>) => Promi
 
 /**
  * Creates a fresh, migrated database for one test file and returns it with a cleanup function.
- * A template database is migrated once per process and cloned, which is much faster than migrating each time.
+ * It is cloned from a migrated template (made once per run by the global setup), much faster than migrating each time.
  */
 export async function createTestDatabase(label = 'test'): Promise<{ db: Db; url: string; name: string; drop: () => Promise<void> }> {
   const template = await ensureTemplate()
@@ -35,29 +36,34 @@ export async function createTestDatabase(label = 'test'): Promise<{ db: Db; url:
     name,
     drop: async () => {
       await db.destroy()
-      await withAdmin((admin) => admin.raw(`drop database if exists "${name}" with (force)`))
+      await dropDatabase(name)
     },
   }
 }
 
 let templatePromise: Promise<string> | undefined
 
+/** The run's migrated template (made once by the global setup), or one made by this process. */
 function ensureTemplate(): Promise<string> {
-  templatePromise ??= (async () => {
-    const name = `fp_template_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-    await withAdmin((admin) => admin.raw(`create database "${name}"`))
-    const db = createDb(urlFor(name), { pool: { max: 1 } })
-    try {
-      await migrateLatest(db)
-    } finally {
-      await db.destroy()
-    }
-    process.once('exit', () => {
-      // Best effort: the template is dropped by dropStaleTestDatabases on the next run when this fails.
-    })
-    return name
-  })()
+  templatePromise ??= process.env[SHARED.templateDatabase] ? Promise.resolve(process.env[SHARED.templateDatabase]!) : createTemplateDatabase()
   return templatePromise
+}
+
+/** Creates and migrates a template database; `createTestDatabase` clones it. */
+export async function createTemplateDatabase(): Promise<string> {
+  const name = `fp_template_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+  await withAdmin((admin) => admin.raw(`create database "${name}"`))
+  const db = createDb(urlFor(name), { pool: { max: 1 } })
+  try {
+    await migrateLatest(db)
+  } finally {
+    await db.destroy()
+  }
+  return name
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((admin) => admin.raw(`drop database if exists "${name}" with (force)`))
 }
 
 /** Drops test databases left behind by crashed runs (older than one hour). Called from globalSetup. */

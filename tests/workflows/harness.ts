@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
 import { Client, type WorkflowHandle } from '@temporalio/client'
 import type { TestWorkflowEnvironment } from '@temporalio/testing'
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker'
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker'
 import { Redis } from 'ioredis'
 import { envWithDefaults, type Env } from '#config/env.ts'
 import { redisNames } from '#config/redis-names.ts'
@@ -17,6 +17,7 @@ import type { ActivityDeps, WorkflowSettings } from '#activities/index.ts'
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { clearRedisNamespace } from '#tests/setup/redis.ts'
+import { SHARED } from '#tests/setup/shared.ts'
 import { createTestEnv, type TestServerKind } from '#tests/setup/temporal.ts'
 import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
 import { startFakeTelegram, type FakeTelegram } from '#tests/fakes/telegram.ts'
@@ -49,7 +50,7 @@ export interface Harness {
   telegram: FakeTelegram
   appEnv: Env
   deps: ActivityDeps
-  bundle: WorkflowBundle
+  bundle: WorkflowBundleOption
   locationId: number
   panelId: number
   planId: number
@@ -98,10 +99,11 @@ const quietBundlerLogger = {
   },
 }
 
-let bundlePromise: Promise<WorkflowBundle> | undefined
-/** flowpanel's workflows, bundled once per test file. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })
+let bundlePromise: Promise<WorkflowBundleOption> | undefined
+/** flowpanel's workflows: the bundle the global setup made once for the run, else bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const shared = process.env[SHARED.workflowBundle]
+  bundlePromise ??= shared ? Promise.resolve({ codePath: shared }) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })
   return bundlePromise
 }
 

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { SHARED, sharedWebBuild } from '#tests/setup/shared.ts'
 import { PASSWORD } from '../web/harness.ts'
 
 /** Helpers of the agent and customer browser tests (tests/e2e/agent*.test.ts, tests/e2e/customer*.test.ts). */
@@ -11,11 +12,13 @@ import { PASSWORD } from '../web/harness.ts'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /**
- * Builds the web app for production into a directory of its own (under test-artifacts/, inside the repository
- * so the server bundle resolves its packages), so a build running elsewhere never swaps the files under this
- * test. Returns the directory; remove it when done.
+ * The web app built for production: the run's shared build when the global setup made one (tests/setup/shared.ts),
+ * else a build of its own, into a directory inside the repository (under test-artifacts/, so the server bundle
+ * resolves its packages) that a build running elsewhere never swaps. Give it back with `removeWebBuild`.
  */
 export async function buildWeb(): Promise<string> {
+  const shared = await sharedWebBuild()
+  if (shared) return shared
   const artifacts = path.join(ROOT, 'test-artifacts')
   await mkdir(artifacts, { recursive: true })
   const dir = await mkdtemp(path.join(artifacts, '.web-build-'))
@@ -25,6 +28,11 @@ export async function buildWeb(): Promise<string> {
     env: { ...process.env, FLOWPANEL_WEB_BUILD_DIR: dir },
   })
   return dir
+}
+
+/** Removes a build `buildWeb` made for this file; the run's shared build stays for the other files. */
+export async function removeWebBuild(dir: string | undefined): Promise<void> {
+  if (dir && dir !== process.env[SHARED.webBuild]) await rm(dir, { recursive: true, force: true })
 }
 
 export function launchChromium(): Promise<Browser> {
