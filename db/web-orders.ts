@@ -1,3 +1,4 @@
+import { parseId } from '#domain/ids.ts'
 import type { Db } from './knex.ts'
 import type { AccountStatus, DisabledReason, OrderKind, OrderPayMethod, OrderStatus, Role } from './models.ts'
 
@@ -80,7 +81,9 @@ export async function searchOrders(db: Db, filter: OrderFilter = {}): Promise<{ 
   if (filter.q) {
     const text = filter.q.trim()
     q.where((w) => {
-      if (/^\d+$/.test(text)) w.orWhere('o.id', Number(text))
+      // Digits may be an order id, if they fit one.
+      const id = parseId(text)
+      if (id !== null) w.orWhere('o.id', id)
       w.orWhereILike('a.panelUsername', `%${escapeLike(text)}%`).orWhereILike('u.username', `%${escapeLike(text)}%`)
     })
   }
@@ -147,7 +150,8 @@ export async function searchAccounts(db: Db, filter: OrderFilter = {}): Promise<
   if (filter.q) {
     const text = filter.q.trim()
     q.where((w) => {
-      if (/^\d+$/.test(text)) w.orWhere('a.id', Number(text))
+      const id = parseId(text)
+      if (id !== null) w.orWhere('a.id', id)
       w.orWhereILike('a.panelUsername', `%${escapeLike(text)}%`).orWhereILike('u.username', `%${escapeLike(text)}%`)
     })
   }

@@ -9,7 +9,7 @@ const create: Command = {
   async run({ flags, out }) {
     const username = requireFlag(flags, 'username')
     const telegramId = optionalFlag(flags, 'telegram-id')
-    if (telegramId !== undefined && !/^[0-9]+$/.test(telegramId)) throw new UsageError(`--telegram-id must be a number (got "${telegramId}")`)
+    if (telegramId !== undefined && !/^[0-9]{1,15}$/.test(telegramId)) throw new UsageError(`--telegram-id must be a Telegram user id, up to 15 digits (got "${telegramId}")`)
     const locale = optionalFlag(flags, 'locale') ?? 'fa'
     if (locale !== 'fa' && locale !== 'en') throw new UsageError('--locale must be fa or en')
     return withCliDatabase(flags, 'customer create', async (db) => {

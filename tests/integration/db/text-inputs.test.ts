@@ -8,6 +8,7 @@ import { BroadcastRefusedError, ensureTelegramUser, startBroadcast } from '#db/t
 import { createUser } from '#db/users.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { idArg, optionalFlag, parseArgv, requireFlag, UsageError } from '../../../bin/cli.ts'
+import { commands as customerCommands } from '../../../bin/commands/customer.ts'
 import { resolveUser } from '../../../bin/commands/workflows.ts'
 
 /**
@@ -83,6 +84,9 @@ describe('command-line input', () => {
     expect(idArg('42', 'ORDER_ID')).toBe(42)
     for (const bad of ['2147483648', '0', '-1', '1.5', undefined]) expect(() => idArg(bad, 'ORDER_ID'), String(bad)).toThrow(UsageError)
     await expect(resolveUser(db, '2147483648')).rejects.toBeInstanceOf(UsageError)
+    // Refused before the database is opened: a Telegram id past what bigint holds.
+    const { flags: tooLong } = parseArgv(['--username', 'tg_big', '--telegram-id', '99999999999999999999999'])
+    await expect(customerCommands[0]!.run({ args: [], flags: tooLong, out: () => {} })).rejects.toThrow(/--telegram-id must be a Telegram user id/)
     expect((await resolveUser(db, String(userId))).id).toBe(userId)
   })
 })

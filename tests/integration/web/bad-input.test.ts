@@ -97,6 +97,9 @@ describe('bad input', () => {
     expect(response.text).toContain('نویسه‌های کنترلی')
     expect((await browser.get('/admin/orders?q=a%1Bb&agent=2147483648')).status).toBe(400)
     expect((await browser.get('/admin/orders?agent=2147483648')).status).toBe(200)
+    // Digits in the search box are also tried as an id, but only when they fit one.
+    expect((await browser.get('/admin/orders?q=611621943185111868782589')).status).toBe(200)
+    expect((await browser.get('/admin/orders?tab=accounts&q=2147483648')).status).toBe(200)
   })
 
   it('a page path with a malformed escape is a 404 page, without a server error logged', async () => {

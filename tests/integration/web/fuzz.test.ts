@@ -17,7 +17,7 @@ import { seedAccount, seedLocation, seedPanel, seedPaymentMethod, seedPendingPay
  * `npm test` runs a fixed seed and a bounded count; a longer run: `FUZZ_RUNS=5000 npx vitest run tests/integration/web/fuzz.test.ts`
  * (`FUZZ_SEED=n` for another sequence). The test prints how many requests it sent and how many were server errors.
  */
-const RUNS = Number(process.env.FUZZ_RUNS) || 80
+const RUNS = Number(process.env.FUZZ_RUNS) || 60
 /** Per property: a request with its two table checksums takes tens of milliseconds. */
 const TIMEOUT = 60_000 + RUNS * 4 * 250
 const SEED = Number(process.env.FUZZ_SEED) || 1313
@@ -30,10 +30,13 @@ const WHO: Who[] = ['anonymous', 'customer', 'agent', 'admin']
 
 const CONTROL = fc.constantFrom('\u0000', '\u0001', '\u0007', '\u0008', '\u000b', '\u001b', '\u007f', '\u0085', '\u009b')
 const plain = fc.string({ maxLength: 12 })
-/** Text no field may accept: a control character (never a line break or tab), anywhere. */
+/**
+ * Text no field may accept: a control character (never a line break or tab) inside it. (At either end a
+ * whitespace control such as U+000B is trimmed like a space, which leaves acceptable text.)
+ */
 const badText = fc.oneof(
-  fc.tuple(plain, CONTROL, plain).map(([a, c, b]) => `${a}${c}${b}`),
-  fc.tuple(fc.integer({ min: 300, max: 20_000 }), CONTROL).map(([n, c]) => `${'x'.repeat(n)}${c}`),
+  fc.tuple(plain, CONTROL, plain).map(([a, c, b]) => `${a}x${c}x${b}`),
+  fc.tuple(fc.integer({ min: 300, max: 20_000 }), CONTROL).map(([n, c]) => `${'x'.repeat(n)}${c}x`),
   fc.constantFrom('\u0000', 'a\u0000b', '\u0000'.repeat(64), 'x\u0000\u001b[31m'),
 )
 /** JSON can also carry a broken surrogate (`"\ud800"`), which a form body cannot: browsers send U+FFFD instead. */
@@ -290,7 +293,7 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(async () => {
-  process.stdout.write(`fuzz: ${stats.requests} requests, ${stats.serverErrors} server errors (seed ${SEED}, ${RUNS} runs per property)\n`)
+  process.stdout.write(`fuzz: ${stats.requests} requests, ${stats.serverErrors} server errors (seed ${SEED}, ${RUNS} runs per property, ${forms?.length ?? 0} forms, ${routes?.length ?? 0} routes)\n`)
   await web?.close()
 })
 
