@@ -12,37 +12,81 @@ import { defineConfig } from 'vitest/config'
  */
 const maxForks = Number(process.env.VITEST_MAX_FORKS ?? 4)
 
+const UNIT = [
+  'domain/**/*.test.ts',
+  'workflows/**/*.test.ts',
+  'config/**/*.test.ts',
+  'activities/**/*.test.ts',
+  'web/app/**/*.test.ts',
+  'bot/**/*.test.ts',
+  'temporal/**/*.test.ts',
+]
+
+/**
+ * `npm run test:fast` (FLOWPANEL_TEST_TIER=fast): the inner loop in under a minute. The unit tests, the ledger and
+ * panel adapters against real Postgres and the fakes, and the workflow files that need neither a browser nor a web
+ * server (replay of the recorded histories, the periodic pass and the 24-hour rule on the time-skipping server).
+ * `npm test` runs everything, these included.
+ */
+const FAST = [
+  ...UNIT,
+  'tests/integration/ledger/*.test.ts',
+  'tests/integration/panels/{marzban,3x-ui,session-sealing,login-cache}.test.ts',
+  'tests/integration/db/*.test.ts',
+  'tests/workflows/{replay,periodic,credit-watch}.test.ts',
+]
+
 export default defineConfig({
   test: {
     globalSetup: ['./tests/setup/global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks, minForks: 1 } },
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'unit',
-          include: ['domain/**/*.test.ts', 'workflows/**/*.test.ts', 'config/**/*.test.ts', 'activities/**/*.test.ts', 'web/app/**/*.test.ts', 'bot/**/*.test.ts', 'temporal/**/*.test.ts'],
-        },
-      },
-      {
-        extends: true,
-        test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
-      },
-      {
-        extends: true,
-        test: { name: 'workflows', include: ['tests/workflows/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 240_000,
-          poolOptions: { forks: { singleFork: true } },
-        },
-      },
-    ],
+    projects:
+      process.env.FLOWPANEL_TEST_TIER === 'fast'
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'fast',
+                include: FAST,
+                testTimeout: 60_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : [
+            {
+              extends: true,
+              test: { name: 'unit', include: UNIT },
+            },
+            {
+              extends: true,
+              test: {
+                name: 'integration',
+                include: ['tests/integration/**/*.test.ts'],
+                testTimeout: 60_000,
+                hookTimeout: 120_000,
+              },
+            },
+            {
+              extends: true,
+              test: {
+                name: 'workflows',
+                include: ['tests/workflows/**/*.test.ts'],
+                testTimeout: 120_000,
+                hookTimeout: 180_000,
+              },
+            },
+            {
+              extends: true,
+              test: {
+                name: 'e2e',
+                include: ['tests/e2e/**/*.test.ts'],
+                testTimeout: 120_000,
+                hookTimeout: 240_000,
+                poolOptions: { forks: { singleFork: true } },
+              },
+            },
+          ],
   },
 })
