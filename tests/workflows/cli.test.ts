@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { orderStatusQuery, retryNowSignal } from '#temporal/messages.ts'
-import { parseArgv, UsageError } from '../../bin/cli.ts'
-import { loadCommands } from '../../bin/commands/index.ts'
+import { cliInProcess } from '#tests/setup/cli.ts'
 import { panelUsers, startHarness, waitFor, type Harness } from './harness.ts'
 
 /**
@@ -36,26 +35,8 @@ afterAll(async () => {
 })
 
 /** Runs a command in this process, as bin/flowpanel.ts would, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { words, flags } = parseArgv(argv)
-  const command = (await loadCommands()).filter((c) => c.name.every((w, i) => words[i] === w)).sort((a, b) => b.name.length - a.name.length)[0]
-  if (!command) throw new Error(`no command ${words.join(' ')}`)
-  let stdout = ''
-  let stderr = ''
-  const write = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk)
-    return true
-  }) as typeof process.stderr.write
-  try {
-    const code = await command.run({ args: words.slice(command.name.length), flags, out: (line) => (stdout += line + '\n') })
-    return { code, stdout, stderr }
-  } catch (error) {
-    if (error instanceof UsageError) return { code: 2, stdout, stderr: stderr + `error: ${error.message}\n` }
-    return { code: 1, stdout, stderr: stderr + `error: ${(error as Error).message}\n` }
-  } finally {
-    process.stderr.write = write
-  }
+function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliInProcess(argv)
 }
 
 /** Runs the real CLI process. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '#db/knex.ts'
 import { startFakeMarzban, type FakeMarzban } from '#tests/fakes/marzban.ts'
 import { startFakeXui, type FakeXui } from '#tests/fakes/3x-ui.ts'
+import { cliInProcess } from '#tests/setup/cli.ts'
 import { createTestDatabase } from '#tests/setup/database.ts'
 import { REDIS_URL } from './helpers.ts'
 
@@ -39,6 +40,11 @@ function cli(args: string[]): Promise<Run> {
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^npm warn .*\n/gm, '') }))
   })
+}
+
+/** The same command line run in this process: for the tests about what a command does, not about the entry point. */
+function cliHere(args: string[]): Promise<Run> {
+  return cliInProcess(args, env)
 }
 
 beforeAll(async () => {
@@ -94,19 +100,19 @@ describe('panel CLI', () => {
   it('logs in before saving: a wrong password saves nothing unless --save-anyway, and a good panel is healthy from the start', async () => {
     marzban = await startFakeMarzban({ admins: [{ username: 'admin', password: MARZBAN_PASSWORD, sudo: true }] })
     const flags = ['--type', 'marzban', '--url', marzban.url, '--username', 'admin', '--location', 'fr']
-    const refused = await cli(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password'])
+    const refused = await cliHere(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password'])
     expect(refused.code).toBe(1)
     expect(refused.stdout).toContain('panel "fr-1" was not saved: Marzban panel')
     expect(refused.stdout).toContain('rejected the admin username or password. Fix the flags, or add --save-anyway to save it as it is.')
     expect(await db('panels').where({ name: 'fr-1' }).first()).toBeUndefined()
 
-    const anyway = await cli(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password', '--save-anyway'])
+    const anyway = await cliHere(['panel', 'add', '--name', 'fr-1', ...flags, '--password', 'not-the-password', '--save-anyway'])
     expect(anyway.code).toBe(0)
     expect(anyway.stdout).toContain('fr-1: not working:')
     expect(anyway.stdout).toContain('saved anyway: it gets no new accounts until `panel check fr-1` passes')
     expect(await db('panels').where({ name: 'fr-1' }).first()).toMatchObject({ healthStatus: 'degraded' })
 
-    const good = await cli(['panel', 'add', '--name', 'fr-2', ...flags, '--password', MARZBAN_PASSWORD])
+    const good = await cliHere(['panel', 'add', '--name', 'fr-2', ...flags, '--password', MARZBAN_PASSWORD])
     expect(good.code).toBe(0)
     expect(good.stdout).toMatch(/fr-2: healthy \(marzban 0\.8\.4;/)
     const row = await db('panels').where({ name: 'fr-2' }).first()
@@ -115,22 +121,22 @@ describe('panel CLI', () => {
   })
 
   it('adds and checks a 3X-UI panel on a web base path', async () => {
-    const added = await cli(['panel', 'add', '--type', '3x-ui', '--name', 'nl-1', '--url', xui.url, '--username', 'admin', '--password', 'admin', '--inbound', '1', '--location', 'nl'])
+    const added = await cliHere(['panel', 'add', '--type', '3x-ui', '--name', 'nl-1', '--url', xui.url, '--username', 'admin', '--password', 'admin', '--inbound', '1', '--location', 'nl'])
     expect(added.stderr).toBe('')
     expect(added.code).toBe(0)
-    const checked = await cli(['panel', 'check', 'nl-1'])
+    const checked = await cliHere(['panel', 'check', 'nl-1'])
     expect(checked.code).toBe(0)
     expect(checked.stdout).toMatch(/^nl-1: healthy \(3x-ui 2\.x, xray 25\.10\.15;/)
   })
 
   it('explains bad input and unknown panels', async () => {
-    const noInbound = await cli(['panel', 'add', '--type', '3x-ui', '--name', 'x', '--url', xui.url, '--username', 'a', '--password', 'b'])
+    const noInbound = await cliHere(['panel', 'add', '--type', '3x-ui', '--name', 'x', '--url', xui.url, '--username', 'a', '--password', 'b'])
     expect(noInbound.code).toBe(2)
     expect(noInbound.stderr).toContain('3x-ui panels need --inbound <id>')
-    const badType = await cli(['panel', 'add', '--type', 'hiddify', '--name', 'x', '--url', xui.url, '--username', 'a', '--password', 'b'])
+    const badType = await cliHere(['panel', 'add', '--type', 'hiddify', '--name', 'x', '--url', xui.url, '--username', 'a', '--password', 'b'])
     expect(badType.code).toBe(2)
     expect(badType.stderr).toContain('--type must be marzban or 3x-ui')
-    const unknown = await cli(['panel', 'check', 'nowhere'])
+    const unknown = await cliHere(['panel', 'check', 'nowhere'])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain('no panel named "nowhere"')
   })
