@@ -1,72 +1,19 @@
-import { ApplicationFailure } from '@temporalio/common'
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
+import { WorkflowNotFoundError } from '@temporalio/client'
 import { markAccountRemoved, markOrdersRefunded } from '#db/accounts.ts'
 import { approveCharge, expireCharge, refundOrder, rejectCharge } from '#db/ledger.ts'
 import { setOrderStatus } from '#db/orders.ts'
 import { recordPaymentDecision } from '#db/payments.ts'
-import {
-  countRestarts,
-  findUnsettledWork,
-  hasPendingCharge,
-  ledgerDecision,
-  outstandingDebit,
-  recordReconciliation,
-  refundedSince,
-  type UnsettledRow,
-} from '#db/reconcile.ts'
+import { findLostWork, hasPendingCharge, ledgerDecision, outstandingDebit, recordReconciliation, refundedSince, type LostWorkItem, type UnsettledRow } from '#db/reconcile.ts'
 import { failRefund, finishRefund } from '#db/refunds.ts'
 import { finishBroadcast } from '#db/telegram.ts'
 import { storableText } from '#domain/text.ts'
-import { paymentOutcomeSignal, type OrderResult, type PaymentResult, type ReconciledItem, type RefundResult } from '#temporal/messages.ts'
+import { paymentOutcomeSignal, type ReconciledItem } from '#temporal/messages.ts'
 import { startWorkflowAgain, type RestartTarget } from '#temporal/start.ts'
 import { orderWorkflowId } from '#temporal/workflow-ids.ts'
-import type { CompletedResult, FoundState, LostWork, ReconcileDecision } from '#workflows/reconcile/rules.ts'
+import type { LostWork, ReconcileDecision } from '#workflows/reconcile/rules.ts'
 import type { ResolvedDeps } from './deps.ts'
 import { moveMoney } from './ledger.ts'
 import { createNotificationActivities } from './notifications.ts'
-
-/** A row whose workflow is not running, with what the rules need to decide about it. */
-export interface LostWorkItem {
-  row: UnsettledRow
-  facts: LostWork
-}
-
-type Inspection = { state: FoundState | 'running'; failureType: string | null; failure: string | null; result: unknown }
-
-const CLOSED_STATES: Record<string, FoundState> = { FAILED: 'failed', TERMINATED: 'terminated', CANCELLED: 'cancelled', TIMED_OUT: 'timed_out' }
-
-/** The newest run of the workflow: running, missing, or how it closed (with its result or failure). */
-async function inspectWorkflow(client: Client, workflowId: string): Promise<Inspection> {
-  const handle = client.workflow.getHandle(workflowId)
-  let status: string
-  try {
-    status = (await handle.describe()).status.name
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { state: 'missing', failureType: null, failure: null, result: null }
-    throw error
-  }
-  const closed = CLOSED_STATES[status]
-  if (status !== 'COMPLETED' && !closed) return { state: 'running', failureType: null, failure: null, result: null }
-  try {
-    return { state: 'completed', failureType: null, failure: null, result: await handle.result() }
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError)) throw error
-    const cause = error.cause
-    const failureType = cause instanceof ApplicationFailure ? (cause.type ?? null) : (cause?.name ?? null)
-    return { state: closed ?? 'failed', failureType, failure: cause?.message || null, result: null }
-  }
-}
-
-function completedResult(kind: UnsettledRow['kind'], result: unknown): CompletedResult | null {
-  if (!result || typeof result !== 'object') return kind === 'broadcast' ? { kind } : null
-  if (kind === 'order') {
-    const r = result as OrderResult
-    return { kind, outcome: r.outcome, accountId: r.accountId ?? null, reason: r.reason ?? null }
-  }
-  if (kind === 'payment') return { kind, status: (result as PaymentResult).status }
-  if (kind === 'refund') return { kind, amount: String((result as RefundResult).amount) }
-  return { kind }
-}
 
 function restartTarget(row: UnsettledRow): RestartTarget {
   switch (row.kind) {
@@ -84,23 +31,6 @@ function restartTarget(row: UnsettledRow): RestartTarget {
 export function createReconcileActivities(deps: ResolvedDeps) {
   const { db } = deps
   const notifications = createNotificationActivities(deps)
-
-  async function factsOf(row: UnsettledRow, seen: Inspection & { state: FoundState }): Promise<LostWork> {
-    const ledger: LostWork['ledger'] = {}
-    if (row.kind === 'order') ledger.outstandingDebit = (await outstandingDebit(db, row.userId, row.id)).toString()
-    if (row.kind === 'payment') ledger.paymentSettledAs = (await ledgerDecision(db, row.id))?.status ?? null
-    if (row.kind === 'refund') ledger.refunded = (await refundedSince(db, row.accountId, new Date(row.createdAt))).total.toString()
-    return {
-      kind: row.kind,
-      id: row.id,
-      workflowId: row.workflowId,
-      rowStatus: row.rowStatus,
-      workflow: { state: seen.state, failureType: seen.failureType, failure: seen.failure },
-      result: seen.state === 'completed' ? completedResult(row.kind, seen.result) : null,
-      restarts: await countRestarts(db, row.kind, row.id),
-      ledger,
-    }
-  }
 
   async function settleOrder(row: Extract<UnsettledRow, { kind: 'order' }>, facts: LostWork, outcome: string, why: string): Promise<string> {
     // Whatever the order ends as short of delivered, nothing it was debited for may stay taken.
@@ -165,24 +95,9 @@ export function createReconcileActivities(deps: ResolvedDeps) {
   }
 
   return {
-    /**
-     * Rows of orders, payments, refunds and broadcasts in a non-final state, older than `minAgeMs`, whose workflow is
-     * missing or closed, with the facts `decideReconcile` needs. Running workflows are left alone (and not returned).
-     */
+    /** The rows older than `minAgeMs` whose workflow is missing or closed (`findLostWork`). */
     async findLostWork(input: { minAgeMs: number; limit?: number }): Promise<{ checked: number; lost: LostWorkItem[] }> {
-      const rows = await findUnsettledWork(db, { olderThan: new Date(deps.clock().getTime() - input.minAgeMs), limit: input.limit ?? 500 })
-      const lost: LostWorkItem[] = []
-      for (let i = 0; i < rows.length; i += 8) {
-        const batch = await Promise.all(
-          rows.slice(i, i + 8).map(async (row) => {
-            const seen = await inspectWorkflow(deps.temporal, row.workflowId)
-            if (seen.state === 'running') return null
-            return { row, facts: await factsOf(row, { ...seen, state: seen.state }) }
-          }),
-        )
-        for (const item of batch) if (item) lost.push(item)
-      }
-      return { checked: rows.length, lost }
+      return findLostWork(db, deps.temporal, { olderThan: new Date(deps.clock().getTime() - input.minAgeMs), limit: input.limit })
     },
 
     /**

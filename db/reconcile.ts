@@ -1,6 +1,9 @@
-import type { ReconciledItem } from '#temporal/messages.ts'
+import { ApplicationFailure } from '@temporalio/common'
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client'
+import type { OrderResult, PaymentResult, ReconciledItem, RefundResult } from '#temporal/messages.ts'
 import { broadcastWorkflowId, orderWorkflowId, paymentWorkflowId, refundWorkflowId } from '#temporal/workflow-ids.ts'
 import { writeAudit } from './audit.ts'
+import type { CompletedResult, FoundState, LostWork } from '#workflows/reconcile/rules.ts'
 import type { Db } from './knex.ts'
 
 /**
@@ -85,6 +88,87 @@ export async function refundedSince(db: Db, accountId: number, since: Date): Pro
     .groupBy('referenceId')
     .select('referenceId', db.raw('sum(confirmed_delta)::text as "amount"'))
   return { total: rows.reduce((sum, r) => sum + BigInt(r.amount), 0n), orderIds: rows.map((r) => Number(r.referenceId)) }
+}
+
+/** A row whose workflow is not running, with what the rules need to decide about it. */
+export interface LostWorkItem {
+  row: UnsettledRow
+  facts: LostWork
+}
+
+type Inspection = { state: FoundState | 'running'; failureType: string | null; failure: string | null; result: unknown }
+
+const CLOSED_STATES: Record<string, FoundState> = { FAILED: 'failed', TERMINATED: 'terminated', CANCELLED: 'cancelled', TIMED_OUT: 'timed_out' }
+
+/** The newest run of the workflow: running, missing, or how it closed (with its result or failure). */
+async function inspectWorkflow(client: Client, workflowId: string): Promise<Inspection> {
+  const handle = client.workflow.getHandle(workflowId)
+  let status: string
+  try {
+    status = (await handle.describe()).status.name
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { state: 'missing', failureType: null, failure: null, result: null }
+    throw error
+  }
+  const closed = CLOSED_STATES[status]
+  if (status !== 'COMPLETED' && !closed) return { state: 'running', failureType: null, failure: null, result: null }
+  try {
+    return { state: 'completed', failureType: null, failure: null, result: await handle.result() }
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error
+    const cause = error.cause
+    const failureType = cause instanceof ApplicationFailure ? (cause.type ?? null) : (cause?.name ?? null)
+    return { state: closed ?? 'failed', failureType, failure: cause?.message || null, result: null }
+  }
+}
+
+function completedResult(kind: UnsettledRow['kind'], result: unknown): CompletedResult | null {
+  if (!result || typeof result !== 'object') return kind === 'broadcast' ? { kind } : null
+  if (kind === 'order') {
+    const r = result as OrderResult
+    return { kind, outcome: r.outcome, accountId: r.accountId ?? null, reason: r.reason ?? null }
+  }
+  if (kind === 'payment') return { kind, status: (result as PaymentResult).status }
+  if (kind === 'refund') return { kind, amount: String((result as RefundResult).amount) }
+  return { kind }
+}
+
+async function factsOf(db: Db, row: UnsettledRow, seen: Inspection & { state: FoundState }): Promise<LostWork> {
+  const ledger: LostWork['ledger'] = {}
+  if (row.kind === 'order') ledger.outstandingDebit = (await outstandingDebit(db, row.userId, row.id)).toString()
+  if (row.kind === 'payment') ledger.paymentSettledAs = (await ledgerDecision(db, row.id))?.status ?? null
+  if (row.kind === 'refund') ledger.refunded = (await refundedSince(db, row.accountId, new Date(row.createdAt))).total.toString()
+  return {
+    kind: row.kind,
+    id: row.id,
+    workflowId: row.workflowId,
+    rowStatus: row.rowStatus,
+    workflow: { state: seen.state, failureType: seen.failureType, failure: seen.failure },
+    result: seen.state === 'completed' ? completedResult(row.kind, seen.result) : null,
+    restarts: await countRestarts(db, row.kind, row.id),
+    ledger,
+  }
+}
+
+/**
+ * Rows of orders, payments, refunds and broadcasts in a non-final state, older than `olderThan`, whose workflow is
+ * missing or closed, with the facts `decideReconcile` needs. Rows whose workflow runs are counted, not returned.
+ * Workflows are described a few at a time.
+ */
+export async function findLostWork(db: Db, client: Client, options: { olderThan: Date; limit?: number }): Promise<{ checked: number; lost: LostWorkItem[] }> {
+  const rows = await findUnsettledWork(db, { olderThan: options.olderThan, limit: options.limit ?? 500 })
+  const lost: LostWorkItem[] = []
+  for (let i = 0; i < rows.length; i += 8) {
+    const batch = await Promise.all(
+      rows.slice(i, i + 8).map(async (row) => {
+        const seen = await inspectWorkflow(client, row.workflowId)
+        if (seen.state === 'running') return null
+        return { row, facts: await factsOf(db, row, { ...seen, state: seen.state }) }
+      }),
+    )
+    for (const item of batch) if (item) lost.push(item)
+  }
+  return { checked: rows.length, lost }
 }
 
 /**

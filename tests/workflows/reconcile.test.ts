@@ -19,6 +19,8 @@ import {
 } from '#temporal/messages.ts'
 import { MAIN_TASK_QUEUE } from '#temporal/task-queues.ts'
 import { MAX_RESTARTS } from '#workflows/reconcile/rules.ts'
+import { parseArgv } from '../../bin/cli.ts'
+import { loadCommands } from '../../bin/commands/index.ts'
 import { ledgerEntries, panelUsers, replayHistories, startHarness, waitFor, type Harness } from './harness.ts'
 
 /**
@@ -30,15 +32,35 @@ let h: Harness
 let methodId: number
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 let passes = 0
+const saved: Record<string, string | undefined> = {}
 
 beforeAll(async () => {
   h = await startHarness('reconcile', { temporal: 'dev' })
   const [method] = await h.db('paymentMethods').insert({ kind: 'CARD', titleFa: 'کارت', titleEn: 'Card' }).returning('id')
   methodId = method.id
+  // The CLI commands read their configuration from the environment, like the real CLI.
+  for (const [k, v] of Object.entries({ DATABASE_URL: h.dbUrl, TEMPORAL_ADDRESS: h.env.address, APP_SECRET: h.appEnv.APP_SECRET, REDIS_URL: h.redisUrl })) {
+    saved[k] = process.env[k]
+    process.env[k] = v
+  }
 })
 afterAll(async () => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
   await h?.teardown()
 })
+
+/** Runs a CLI command in this process, as bin/flowpanel.ts would, capturing what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string }> {
+  const { words, flags } = parseArgv(argv)
+  const command = (await loadCommands()).find((c) => c.name.every((w, i) => words[i] === w))
+  if (!command) throw new Error(`no command ${words.join(' ')}`)
+  let stdout = ''
+  const code = await command.run({ args: words.slice(command.name.length), flags, out: (line) => (stdout += line + '\n') })
+  return { code, stdout }
+}
 
 async function fund(userId: number, amount: string) {
   await adjustWallet(h.db, h.client, { userId, amount, note: 'test top-up', actorUserId: h.adminId })
@@ -242,6 +264,26 @@ describe('the reconciler', () => {
     // Everyone with a Telegram chat: this listener and the buyer of an earlier test.
     expect(await h.db('broadcasts').where({ id: broadcast.id }).first()).toMatchObject({ status: 'done', total: 2, delivered: 2, failed: 0 })
     expect(h.telegram.messages('5302').filter((m) => m.text.includes('maintenance tonight'))).toHaveLength(1)
+  })
+
+  test('workflows stuck lists work whose workflow is lost, and workflows reconciled what the reconciler did about it', async () => {
+    const userId = await h.createCustomer('cli-crash')
+    await fund(userId, '150000')
+    expect((await placeAndDie(userId, 'web:crash-cli')).signal).toBe('SIGKILL')
+    const row = await h.db('orders').where({ userId }).first('id')
+    const stuck = await cli('workflows', 'stuck')
+    expect(stuck.code).toBe(1)
+    expect(stuck.stdout).toContain(`order-${row.id}\tno workflow\torder #${row.id} is pending\tthe next reconcile pass starts it again\n`)
+
+    await reconcile()
+    h.started.add(`order-${row.id}`)
+    await orderResult(row.id)
+    const reconciled = await cli('workflows', 'reconciled', '--limit', '1')
+    expect(reconciled.code).toBe(0)
+    expect(reconciled.stdout).toMatch(new RegExp(`^\\S+Z\\torder #${row.id} \\(order-${row.id}\\)\\tstarted again\\tno workflow\\n$`))
+    expect((await cli('workflows', 'reconciled')).stdout).toMatch(/order #\d+ \(order-\d+\)\tsettled as failed, 150000 refunded\tworkflow terminated: stopped by hand, round 3, after 3 restarts/)
+    expect(await cli('workflows', 'stuck')).toMatchObject({ code: 0, stdout: 'no stuck workflows\n' })
+    await expect(cli('workflows', 'reconciled', '--limit', 'ten')).rejects.toThrow(/--limit must be a whole number/)
   })
 
   test('afterwards the ledger checks, a further pass changes nothing, and every reconciliation is listed once', async () => {

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adjustManual } from '#db/ledger.ts'
 import { placeOrder } from '#db/orders.ts'
 import { submitPayment } from '#db/payments.ts'
+import { RECONCILE_SCHEDULE_ID } from '#temporal/messages.ts'
+import { ensureReconcileSchedule } from '#temporal/reconcile.ts'
 import { startWebServer, type WebServer } from '../../../web/server.ts'
 import { temporalProviderFromClient } from '../../../web/app/utils/temporal.server.ts'
 import { startHarness, waitFor, type Harness } from '../../workflows/harness.ts'
@@ -177,5 +179,45 @@ describe('workflows page', () => {
 
     const payment = await admin.post('/admin/workflows', { intent: 'retry', workflowId: 'payment-1' })
     expect(payment.text).toContain('Only order workflows accept this action.')
+  })
+})
+
+describe('reconciled work', () => {
+  it('the ops page runs a reconcile pass when asked and lists what it did, in English and in Persian', async () => {
+    const customer = await makeUser(h.db, 'customer')
+    // A receipt whose workflow never started, written long enough ago for the reconciler to take it.
+    const [row] = await h.db('payments').insert({ userId: customer.id, methodId, amount: '3000', createdAt: new Date(Date.now() - 10 * 60_000) }).returning('id')
+    const early = await admin.post('/admin/workflows', { intent: 'reconcile' })
+    expect(early.status).toBe(409)
+    expect(early.text).toContain('No worker has set up the reconcile schedule yet.')
+
+    await ensureReconcileSchedule(h.client, { intervalMs: 3_600_000 })
+    try {
+      const asked = await admin.post('/admin/workflows', { intent: 'reconcile' })
+      expect(asked.status).toBe(200)
+      expect(asked.text).toContain('A reconcile pass was asked for.')
+      const page = await waitFor(
+        'the reconciliation on the ops page',
+        async () => {
+          const p = await admin.get('/admin/workflows')
+          return p.text.includes(`data-testid="reconciled-payment-${row.id}"`) ? p : undefined
+        },
+        30_000,
+      )
+      // React puts <!-- --> between adjacent pieces of text.
+      const line = (html: string) => new RegExp(`data-testid="reconciled-payment-${row.id}">(.*?)</tr>`, 's').exec(html.replaceAll('<!-- -->', ''))?.[1] ?? ''
+      expect(line(page.text)).toMatch(new RegExp(`Payment #${row.id} .*payment-${row.id}.*No workflow.*Started again.*no workflow`, 's'))
+      expect(await h.db('auditLog').where({ action: 'reconcile.restarted', targetType: 'payment', targetId: String(row.id) })).toHaveLength(1)
+      expect(await h.db('auditLog').where({ action: 'workflow.reconcile_now', actorUserId: adminId })).toHaveLength(1)
+      expect((await h.client.workflow.getHandle(`payment-${row.id}`).describe()).status.name).toBe('RUNNING')
+      await waitFor('the pending charge', async () => (await h.db('wallets').where({ userId: customer.id }).first()).pending === '3000')
+
+      await admin.post('/preferences', { locale: 'fa', redirectTo: '/admin' })
+      const fa = await admin.get('/admin/workflows')
+      expect(line(fa.text)).toMatch(/پرداخت #[۰-۹]+ .*بدون گردش‌کار.*دوباره راه افتاد/s)
+    } finally {
+      await admin.post('/preferences', { locale: 'en', redirectTo: '/admin' })
+      await h.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).delete()
+    }
   })
 })

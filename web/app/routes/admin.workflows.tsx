@@ -1,11 +1,13 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { WorkflowNotFoundError } from '@temporalio/client'
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { cancelOrder, type CancelOrderResult } from '#db/orders.ts'
+import { listReconciliations } from '#db/reconcile.ts'
 import { usernameOf } from '#db/users.ts'
 import { parseId } from '#domain/ids.ts'
 import { findTextProblem } from '#domain/text.ts'
 import { retryNowSignal } from '#temporal/messages.ts'
+import { runReconcileNow } from '#temporal/reconcile.ts'
 import { parseWorkflowId } from '#temporal/workflow-ids.ts'
 import { GeneralErrorBoundary } from '~/components/error-boundary.tsx'
 import type { Dictionary, Formatters } from '~/i18n/index.ts'
@@ -39,7 +41,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return listRunningWorkflows(client, { type })
   })
   const rows = outcome.ok ? outcome.value.rows : []
+  // From the audit log, so it shows even while Temporal is away.
+  const reconciled = await listReconciliations(context.db, { limit: 20 })
   return {
+    reconciled,
     type: type ?? '',
     single: single ?? '',
     types: KNOWN_TYPES,
@@ -70,6 +75,20 @@ async function cancelAnswer(context: ActionFunctionArgs['context'], result: Canc
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form, intent, t, fmt } = await adminAction(request, context)
+  if (intent === 'reconcile') {
+    const asked = await withTemporal(context, async (client): Promise<Result> => {
+      try {
+        await runReconcileNow(client)
+      } catch (error) {
+        if (error instanceof ScheduleNotFoundError) return { ok: false, message: t.workflows.reconcileNoSchedule }
+        throw error
+      }
+      await audit(request, context, user.id, 'workflow.reconcile_now', { type: 'schedule', id: 'reconcile' })
+      return { ok: true, message: t.workflows.reconcileRequested }
+    })
+    if (!asked.ok) return data<Result>({ ok: false, message: t.errors.temporalUnavailable }, { status: 503 })
+    return data<Result>(asked.value, { status: asked.value.ok ? 200 : 409 })
+  }
   const workflowId = String(form.get('workflowId') ?? '').trim()
   if (!workflowId) throw new Response('workflowId is required', { status: 400 })
   if (workflowId.length > 1000 || findTextProblem(workflowId, 'singleLine')) throw new Response(t.errors.invalid, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
@@ -118,7 +137,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Workflows() {
-  const { type, single, types, unavailable, truncated, rows, uiHome } = useLoaderData<typeof loader>()
+  const { type, single, types, unavailable, truncated, rows, uiHome, reconciled } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t, fmt } = useI18n()
   return (
@@ -134,10 +153,62 @@ export default function Workflows() {
       {actionData ? (
         <div data-testid="workflow-result">
           <Notice kind={actionData.ok ? 'success' : 'error'}>
-            <Ltr>{actionData.workflowId}</Ltr>: {actionData.message}
+            {actionData.workflowId ? (
+              <>
+                <Ltr>{actionData.workflowId}</Ltr>:{' '}
+              </>
+            ) : null}
+            {actionData.message}
           </Notice>
         </div>
       ) : null}
+      <Card title={t.workflows.reconciledTitle}>
+        <p className="muted">{t.workflows.reconciledIntro}</p>
+        <PostForm className="inline-form">
+          <SubmitButton value="reconcile" className="btn btn-small">
+            {t.workflows.reconcileNow}
+          </SubmitButton>
+        </PostForm>
+        {reconciled.length === 0 ? (
+          <p className="muted">{t.workflows.reconciledNone}</p>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="reconciled">
+              <thead>
+                <tr>
+                  <th>{t.workflows.reconciledWhen}</th>
+                  <th>{t.workflows.reconciledWhat}</th>
+                  <th>{t.workflows.reconciledFound}</th>
+                  <th>{t.workflows.reconciledDone}</th>
+                  <th>{t.workflows.reconciledDetail}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reconciled.map((r) => (
+                  <tr key={r.auditId} data-testid={`reconciled-${r.workflowId}`}>
+                    <td>{fmt.dateTime(r.at)}</td>
+                    <td>
+                      {t.workflows.kinds[r.kind]} #{fmt.number(r.id)} <span className="muted"><Ltr>{r.workflowId}</Ltr></span>
+                    </td>
+                    <td>{t.workflows.found[r.found as keyof Dictionary['workflows']['found']] ?? r.found}</td>
+                    <td>
+                      {r.action === 'restarted'
+                        ? t.workflows.restarted
+                        : t.workflows.settledAs(t.workflows.outcomes[r.outcome as keyof Dictionary['workflows']['outcomes']] ?? String(r.outcome))}
+                      {r.refunded !== '0' ? <> — {t.workflows.refundedAmount(fmt.money(r.refunded))}</> : null}
+                    </td>
+                    <td>
+                      <pre className="failure">
+                        <Ltr>{r.why}</Ltr>
+                      </pre>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
       <Form method="get" className="filters">
         <div className="field">
           <label htmlFor="f-type">{t.workflows.type}</label>
@@ -252,6 +323,7 @@ export default function Workflows() {
                 ) : null}
                 <details className="danger-zone">
                   <summary>{t.workflows.terminate}</summary>
+                  <p className="muted">{t.workflows.terminateHint}</p>
                   <PostForm>
                     <input type="hidden" name="workflowId" value={w.workflowId} />
                     <Field label={t.workflows.terminateConfirm} name="confirmId" dir="ltr" required />
