@@ -25,15 +25,15 @@ const UNIT = [
 /**
  * `npm run test:fast` (FLOWPANEL_TEST_TIER=fast): the inner loop in under a minute. The unit tests, the ledger and
  * panel adapters against real Postgres and the fakes, and the workflow files that need neither a browser nor a web
- * server (replay of the recorded histories, the periodic pass and the 24-hour rule on the time-skipping server).
+ * server (replay of the recorded histories, the periodic pass on the time-skipping server).
  * `npm test` runs everything, these included.
  */
 const FAST = [
   ...UNIT,
   'tests/integration/ledger/*.test.ts',
   'tests/integration/panels/{marzban,3x-ui,session-sealing,login-cache}.test.ts',
-  'tests/integration/db/*.test.ts',
-  'tests/workflows/{replay,periodic,credit-watch}.test.ts',
+  'tests/integration/db/!(cli).test.ts',
+  'tests/workflows/{replay,periodic}.test.ts',
 ]
 
 export default defineConfig({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDb, type Db } from '#db/knex.ts'
 import { adjustManual, submitPendingCharge } from '#db/ledger.ts'
 import { findUserByUsername, verifyPassword } from '#db/users.ts'
+import { cliInProcess } from '#tests/setup/cli.ts'
 import { databaseExists, dropDatabase, unusedDatabaseUrl } from './empty-database.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -16,7 +17,10 @@ interface Run {
   stderr: string
 }
 
-/** Runs the real CLI (`npx tsx bin/flowpanel.ts …`) with only the environment given here. */
+/**
+ * Runs the real CLI (`npx tsx bin/flowpanel.ts …`) with only the environment given here: for the entry point itself
+ * (a fresh database, configuration errors). What the commands do is tested in this process (`cliInProcess`).
+ */
 function cli(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['tsx', 'bin/flowpanel.ts', ...args], {
@@ -62,7 +66,7 @@ describe('the flowpanel CLI', () => {
   })
 
   it('admin create makes an admin whose password verifies, and refuses a taken name', async () => {
-    const run = await cli(['admin', 'create', '--username', 'root_admin', '--password', 'correct horse battery'], env)
+    const run = await cliInProcess(['admin', 'create', '--username', 'root_admin', '--password', 'correct horse battery'], env)
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/admin "root_admin" created \(user id \d+\)/)
@@ -71,16 +75,16 @@ describe('the flowpanel CLI', () => {
     expect(user?.role).toBe('admin')
     expect(await verifyPassword(user!.passwordHash!, 'correct horse battery')).toBe(true)
 
-    const taken = await cli(['admin', 'create', '--username', 'ROOT_admin', '--password', 'another password'], env)
+    const taken = await cliInProcess(['admin', 'create', '--username', 'ROOT_admin', '--password', 'another password'], env)
     expect(taken.code).toBe(2)
     expect(taken.stderr).toContain('Username "ROOT_admin" is already taken')
-    const noPassword = await cli(['admin', 'create', '--username', 'x_admin'], env)
+    const noPassword = await cliInProcess(['admin', 'create', '--username', 'x_admin'], env)
     expect(noPassword.code).toBe(2)
     expect(noPassword.stderr).toContain('--password is required')
-    const common = await cli(['admin', 'create', '--username', 'weak_admin', '--password', 'password123'], env)
+    const common = await cliInProcess(['admin', 'create', '--username', 'weak_admin', '--password', 'password123'], env)
     expect(common.code).toBe(2)
     expect(common.stderr).toContain('Password is on a list of common passwords; choose another')
-    const short = await cli(['admin', 'create', '--username', 'weak_admin', '--password', 'ninechars'], env)
+    const short = await cliInProcess(['admin', 'create', '--username', 'weak_admin', '--password', 'ninechars'], env)
     expect(short.code).toBe(2)
     expect(short.stderr).toContain('Password must be at least 10 characters')
     expect(await findUserByUsername(db, 'weak_admin')).toBeUndefined()
@@ -91,7 +95,7 @@ describe('the flowpanel CLI', () => {
     await db('sessions').insert({ id: 'cli-reset-session', userId: user.id, expiresAt: new Date(Date.now() + 86_400_000), twoFactorVerified: true })
     await db('users').where({ id: user.id }).update({ totpEnabled: true, totpSecretEncrypted: 'v1:sealed' })
 
-    const generated = await cli(['admin', 'reset-password', '--username', 'ROOT_ADMIN'], env)
+    const generated = await cliInProcess(['admin', 'reset-password', '--username', 'ROOT_ADMIN'], env)
     expect(generated.stderr).toBe('')
     expect(generated.code).toBe(0)
     const password = /new password: (\S+)/.exec(generated.stdout)?.[1]
@@ -104,7 +108,7 @@ describe('the flowpanel CLI', () => {
     expect(await db('sessions').where({ userId: user.id })).toHaveLength(0)
     expect(await db('auditLog').where({ action: 'auth.password_reset', targetId: String(user.id) })).toHaveLength(1)
 
-    const chosen = await cli(['admin', 'reset-password', '--username', 'root_admin', '--password', 'a chosen new password', '--reset-2fa'], env)
+    const chosen = await cliInProcess(['admin', 'reset-password', '--username', 'root_admin', '--password', 'a chosen new password', '--reset-2fa'], env)
     expect(chosen.code).toBe(0)
     expect(chosen.stdout).not.toContain('a chosen new password')
     expect(chosen.stdout).toContain('two-step verification turned off')
@@ -112,10 +116,10 @@ describe('the flowpanel CLI', () => {
     expect(await verifyPassword(row.passwordHash!, 'a chosen new password')).toBe(true)
     expect(row).toMatchObject({ totpEnabled: false, totpSecretEncrypted: null })
 
-    const weak = await cli(['admin', 'reset-password', '--username', 'root_admin', '--password', '1234567890'], env)
+    const weak = await cliInProcess(['admin', 'reset-password', '--username', 'root_admin', '--password', '1234567890'], env)
     expect(weak.code).toBe(2)
     expect(weak.stderr).toContain('Password is on a list of common passwords')
-    const nobody = await cli(['admin', 'reset-password', '--username', 'nobody_here'], env)
+    const nobody = await cliInProcess(['admin', 'reset-password', '--username', 'nobody_here'], env)
     expect(nobody.code).toBe(2)
     expect(nobody.stderr).toContain('no user named "nobody_here"')
     expect(await verifyPassword((await findUserByUsername(db, 'root_admin'))!.passwordHash!, 'a chosen new password')).toBe(true)
@@ -126,13 +130,13 @@ describe('the flowpanel CLI', () => {
     await submitPendingCharge(db, { userId: admin!.id, amount: 500n, paymentId: 1, idempotencyKey: 'cli-pending' })
     await adjustManual(db, { userId: admin!.id, amount: 100n, note: 'cli test', actorUserId: admin!.id, idempotencyKey: 'cli-manual' })
 
-    const ok = await cli(['ledger', 'check'], env)
+    const ok = await cliInProcess(['ledger', 'check'], env)
     expect(ok.stderr).toBe('')
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain('ledger ok: 1 wallet(s) checked')
 
     await db.raw('update wallets set confirmed = confirmed + 1')
-    const broken = await cli(['ledger', 'check'], env)
+    const broken = await cliInProcess(['ledger', 'check'], env)
     expect(broken.code).toBe(1)
     expect(broken.stderr).toContain('ledger check FAILED: 1 problem(s) in 1 wallet(s) checked')
     expect(broken.stderr).toContain(`wallet of user ${admin!.id} (root_admin): confirmed balance is 101 but its ledger entries add up to 100 (off by +1)`)
