@@ -94,6 +94,20 @@ export function createReconcileActivities(deps: ResolvedDeps) {
     return '0'
   }
 
+  /**
+   * A payment decided while its order had no workflow told nobody (its signal found no run): the new run hears it
+   * now instead of waiting out the payment window. Signals wait for the run to read them.
+   */
+  async function passOnDecidedPayment(orderId: number): Promise<void> {
+    const decided = await db('payments')
+      .where({ orderId })
+      .whereNot({ status: 'PENDING' })
+      .orderByRaw(`(status = 'APPROVED') desc, id desc`)
+      .first('id', 'status', 'note')
+    if (!decided) return
+    await deps.temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentOutcomeSignal, { paymentId: decided.id, outcome: decided.status, note: decided.note ?? null })
+  }
+
   return {
     /** The rows older than `minAgeMs` whose workflow is missing or closed (`findLostWork`). */
     async findLostWork(input: { minAgeMs: number; limit?: number }): Promise<{ checked: number; lost: LostWorkItem[] }> {
@@ -111,6 +125,7 @@ export function createReconcileActivities(deps: ResolvedDeps) {
       let refunded = '0'
       if (decision.action === 'restart') {
         await startWorkflowAgain(deps.temporal, restartTarget(row))
+        if (row.kind === 'order' && row.rowStatus === 'awaiting_payment') await passOnDecidedPayment(row.id)
       } else if (row.kind === 'order') {
         refunded = await settleOrder(row, facts, decision.outcome, decision.why)
       } else if (row.kind === 'payment') {

@@ -204,6 +204,23 @@ describe('the reconciler', () => {
     expect(await h.db('wallets').where({ userId }).first('confirmed', 'pending')).toEqual({ confirmed: '70000', pending: '0' })
   })
 
+  test('an order waiting for its receipt, whose workflow was terminated before the receipt was approved, is started again and delivered on that approval', async () => {
+    const userId = await h.createCustomer('receipt-buyer')
+    const placed = await placeOrder(h.db, h.client, { userId, planId: h.planId, locationId: h.locationId, payMethod: 'receipt' })
+    h.started.add(placed.workflowId)
+    const handle = h.client.workflow.getHandle<() => Promise<OrderResult>>(placed.workflowId)
+    await waitFor('the order to wait for its payment', async () => (await handle.query(orderStatusQuery)).step === 'awaiting_payment')
+    await handle.terminate('stopped by hand')
+    const { payment, workflowId } = await submitPayment(h.db, h.client, { userId, methodId, amount: '150000', orderId: placed.order.id })
+    h.started.add(workflowId)
+    expect(await decidePayment(h.client, payment.id, { decision: 'approve', adminId: h.adminId })).toMatchObject({ ok: true })
+    await h.client.workflow.getHandle(workflowId).result()
+
+    expect(itemFor(await reconcile(), 'order', placed.order.id)).toMatchObject({ found: 'terminated', action: 'restarted' })
+    expect(await handle.result()).toMatchObject({ outcome: 'delivered' })
+    expect((await ledgerEntries(h.db, { userId })).map((e) => e.type)).toEqual(['CHARGE_PENDING', 'CHARGE_APPROVED', 'ORDER_DEBIT'])
+  })
+
   test('rows whose workflow completed but whose last write was lost are settled from the ledger and from the result', async () => {
     const userId = await h.createCustomer('lost-writes')
     const { payment, workflowId } = await submitPayment(h.db, h.client, { userId, methodId, amount: '150000' })
