@@ -22,7 +22,7 @@ describe('recorded histories', () => {
       const history = historyFromJSON(JSON.parse(await readFile(path.join(HISTORIES_DIR, file), 'utf8')))
       types.add(history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?')
     }
-    expect([...types]).toEqual(expect.arrayContaining(['agentCreditWatch', 'orderToProvision', 'paymentApproval', 'periodicPass', 'refundAccount']))
+    expect([...types]).toEqual(expect.arrayContaining(['agentCreditWatch', 'orderToProvision', 'paymentApproval', 'periodicPass', 'reconcilePass', 'refundAccount']))
   })
 
   test('all of them replay with the current workflow code without nondeterminism', async () => {
