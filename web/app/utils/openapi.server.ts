@@ -11,7 +11,7 @@ const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: true,
-  description: 'Unique per intended order. Repeating a request with the same key returns the first order (200) instead of making another; the same key with different parameters is refused (409 IDEMPOTENCY_KEY_REUSED).',
+  description: 'Unique per intended order. Repeating a request with the same key returns the first order (200) instead of making another; the same key with different parameters (label and note included) is refused (409 IDEMPOTENCY_KEY_REUSED).',
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 }
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -20,7 +20,7 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [Stri
 const ERROR_TEXT: Record<number, string> = {
   400: 'Bad request (missing or malformed Idempotency-Key, invalid JSON)',
   401: 'Missing, unknown or revoked token (UNAUTHENTICATED, INVALID_TOKEN)',
-  402: 'Not enough credit (INSUFFICIENT_CREDIT)',
+  402: 'Not enough credit, counting the orders placed and not yet paid (INSUFFICIENT_CREDIT)',
   403: 'Not allowed (e.g. NOT_ALLOWED: deleting for a refund is off for this agent)',
   404: 'No such resource of yours (NOT_FOUND, ACCOUNT_NOT_FOUND)',
   409: 'Refused by a business rule (NEGATIVE_CREDIT, MAX_ACCOUNTS_REACHED, ALREADY_DELETED, IDEMPOTENCY_KEY_REUSED)',
