@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 /**
  * Test projects, one per kind of test (see docs/testing.md):
@@ -28,6 +28,12 @@ const UNIT = [
  * server (replay of the recorded histories, the periodic pass on the time-skipping server).
  * `npm test` runs everything, these included.
  */
+/**
+ * The files that run `npm start` itself, one after the other: each brings its own embedded Postgres, Redis and Temporal
+ * dev server, which prefer the same ports (54329, 7233, 8233) and keep them across restarts.
+ */
+const NPM_START_FILES = ['tests/integration/start/start.test.ts', 'tests/integration/start/durability.test.ts']
+
 const FAST = [
   ...UNIT,
   'tests/integration/ledger/*.test.ts',
@@ -64,8 +70,19 @@ export default defineConfig({
               test: {
                 name: 'integration',
                 include: ['tests/integration/**/*.test.ts'],
+                exclude: [...configDefaults.exclude, ...NPM_START_FILES],
                 testTimeout: 60_000,
                 hookTimeout: 120_000,
+              },
+            },
+            {
+              extends: true,
+              test: {
+                name: 'npm-start',
+                include: NPM_START_FILES,
+                testTimeout: 60_000,
+                hookTimeout: 240_000,
+                poolOptions: { forks: { singleFork: true } },
               },
             },
             {
