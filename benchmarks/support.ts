@@ -1,6 +1,5 @@
 import fs from 'node:fs'
-import { Connection } from '@temporalio/client'
-import { findTemporalCli, SETUP_HINT } from '#temporal/servers.ts'
+import { findTemporalCli, SETUP_HINT, temporalAnswers } from '#temporal/servers.ts'
 import { freePort, spawnManaged, tail, waitUntil } from '../bin/start/processes.ts'
 
 /** The value at percentile `p` (0–100) of an ascending list. */
@@ -21,16 +20,6 @@ export interface BenchServer {
   /** CPU seconds (user + system) the server process has used so far; undefined when it is not ours. */
   cpuSeconds(): number | undefined
   stop(): Promise<void>
-}
-
-async function answers(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 })
-  try {
-    await connection.healthService.check({})
-    return true
-  } finally {
-    await connection.close()
-  }
 }
 
 /** User + system CPU time of a live process, from /proc (Linux; clock ticks of 1/100 s). */
@@ -62,7 +51,7 @@ export async function startServerProcess(): Promise<BenchServer> {
   })
   const address = `127.0.0.1:${port}`
   try {
-    await waitUntil('the Temporal CLI dev server', () => answers(address), { timeoutMs: 60_000, intervalMs: 100, abort: child.exited })
+    await waitUntil('the Temporal CLI dev server', () => temporalAnswers(address), { timeoutMs: 60_000, intervalMs: 100, abort: child.exited })
   } catch (error) {
     await child.stop()
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${out.text()}`)

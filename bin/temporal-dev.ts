@@ -4,8 +4,7 @@
  * once it answers; Ctrl-C stops it. Without --db-filename it keeps everything in memory.
  */
 import { spawn } from 'node:child_process'
-import { Connection } from '@temporalio/client'
-import { findTemporalCli, SETUP_HINT } from '#temporal/servers.ts'
+import { findTemporalCli, SETUP_HINT, temporalAnswers } from '#temporal/servers.ts'
 import { freePort, waitUntil } from './start/processes.ts'
 
 function flag(name: string): string | undefined {
@@ -24,15 +23,7 @@ async function main(): Promise<void> {
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const address = `127.0.0.1:${port}`
-  await waitUntil('the Temporal CLI dev server', async () => {
-    const connection = await Connection.connect({ address, connectTimeout: 1000 })
-    try {
-      await connection.healthService.check({})
-      return true
-    } finally {
-      await connection.close()
-    }
-  }, { timeoutMs: 60_000, intervalMs: 250, abort: exited })
+  await waitUntil('the Temporal CLI dev server', () => temporalAnswers(address), { timeoutMs: 60_000, intervalMs: 250, abort: exited })
   process.stdout.write(`Temporal: ${address}\nTemporal UI: http://127.0.0.1:${uiPort}\n`)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill('SIGTERM'))
   process.exitCode = (await exited) ?? 0

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { Connection } from '@temporalio/client'
 import { findExecutable } from '../infra/executables.ts'
 
 /**
@@ -40,4 +41,15 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): FoundBina
 /** The time-skipping test server: `TEMPORAL_TEST_SERVER_PATH`, then the project's install, then PATH. */
 export function findTemporalTestServer(env: NodeJS.ProcessEnv = process.env): FoundBinary | undefined {
   return find('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server', env)
+}
+
+/** Whether a Temporal server answers its gRPC health check at `address` within a second. */
+export async function temporalAnswers(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 })
+  try {
+    await connection.healthService.check({})
+    return true
+  } finally {
+    await connection.close()
+  }
 }

@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Connection } from '@temporalio/client'
-import { findTemporalCli, SETUP_HINT } from '#temporal/servers.ts'
+import { findTemporalCli, SETUP_HINT, temporalAnswers } from '#temporal/servers.ts'
 import type { Logger } from '../../infra/logger.ts'
 import { commandLine, freePort, isAlive, spawnManaged, stopLeftover, tail, waitUntil } from './processes.ts'
 
@@ -28,16 +27,6 @@ export interface TemporalHandle {
 }
 
 const SETUP_SCRIPT = fileURLToPath(new URL('../setup-temporal.sh', import.meta.url))
-
-async function answers(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 })
-  try {
-    await connection.healthService.check({})
-    return true
-  } finally {
-    await connection.close()
-  }
-}
 
 /** The CLI to run: found, or installed now by the setup script (pip), or an error naming the fix. */
 function resolveCli(cliPath: string | undefined, logger: Logger): string {
@@ -97,7 +86,7 @@ export async function ensureTemporal(options: {
   child.child.stderr?.on('data', (c: Buffer) => out.push(c))
   const address = `127.0.0.1:${port}`
   try {
-    await waitUntil('the Temporal CLI dev server', () => answers(address), { timeoutMs: 60_000, intervalMs: 250, abort: child.exited })
+    await waitUntil('the Temporal CLI dev server', () => temporalAnswers(address), { timeoutMs: 60_000, intervalMs: 250, abort: child.exited })
   } catch (error) {
     await child.stop()
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${out.text()}`)
