@@ -25,14 +25,20 @@ import {
  * started again (reuse policy REJECT_DUPLICATE) — the finished one is returned instead.
  */
 
-async function startOnce(client: Client, type: string, workflowId: string, args: unknown[]): Promise<WorkflowHandle> {
+async function startOnce(
+  client: Client,
+  type: string,
+  workflowId: string,
+  args: unknown[],
+  reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' = 'REJECT_DUPLICATE',
+): Promise<WorkflowHandle> {
   try {
     return await client.workflow.start(type, {
       taskQueue: MAIN_TASK_QUEUE,
       workflowId,
       args,
       workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: reuse,
     })
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
@@ -104,18 +110,7 @@ export async function startWorkflowAgain(client: Client, target: RestartTarget):
         : target.kind === 'refund'
           ? [WORKFLOW_TYPES.refundAccount, refundWorkflowId(target.input.accountId), [RefundAccountInputSchema.parse(target.input)]]
           : [WORKFLOW_TYPES.broadcast, broadcastWorkflowId(target.broadcastId), [{ broadcastId: target.broadcastId } satisfies BroadcastInput]]
-  try {
-    return await client.workflow.start(type, {
-      taskQueue: MAIN_TASK_QUEUE,
-      workflowId,
-      args,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    })
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId)
-    throw error
-  }
+  return startOnce(client, type, workflowId, args, 'ALLOW_DUPLICATE_FAILED_ONLY')
 }
 
 /** The part of a ledger result the credit watch needs. */
