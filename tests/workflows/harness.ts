@@ -61,6 +61,8 @@ export interface Harness {
   stopWorker(): Promise<void>
   createCustomer(name: string, options?: { telegramId?: string }): Promise<number>
   createAgent(name: string, options?: { telegramId?: string; maxActiveAccounts?: number }): Promise<number>
+  /** The environment a flowpanel process (`worker/main.ts`, the CLI) needs to join this world as a child process. */
+  processEnv(): NodeJS.ProcessEnv
   /** Every workflow this file started, for the replay check. */
   started: Set<string>
   teardown(): Promise<void>
@@ -187,6 +189,21 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await running
       harness.worker = null
       running = null
+    },
+    processEnv() {
+      return {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        NODE_ENV: 'test',
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        TEMPORAL_ADDRESS: env.address,
+        APP_SECRET: appEnv.APP_SECRET,
+        TELEGRAM_BOT_TOKEN: appEnv.TELEGRAM_BOT_TOKEN ?? '',
+        TELEGRAM_API_ROOT: appEnv.TELEGRAM_API_ROOT,
+        TELEGRAM_ADMIN_CHAT_IDS: appEnv.TELEGRAM_ADMIN_CHAT_IDS.join(','),
+        LOG_LEVEL: 'info',
+      }
     },
     async createCustomer(username, opts = {}) {
       const user = await createUser(db, { username, role: 'customer', locale: 'en', telegramId: opts.telegramId })

@@ -51,20 +51,7 @@ async function startWorkerProcess(args: string[], env: Record<string, string> = 
   let output = ''
   const proc = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts', ...args], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      DATABASE_URL: h.dbUrl,
-      REDIS_URL: h.redisUrl,
-      TEMPORAL_ADDRESS: h.env.address,
-      APP_SECRET: h.appEnv.APP_SECRET,
-      TELEGRAM_BOT_TOKEN: h.appEnv.TELEGRAM_BOT_TOKEN,
-      TELEGRAM_API_ROOT: h.appEnv.TELEGRAM_API_ROOT,
-      TELEGRAM_ADMIN_CHAT_IDS: h.appEnv.TELEGRAM_ADMIN_CHAT_IDS.join(','),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
+    env: { ...h.processEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(proc)
